@@ -1,0 +1,108 @@
+# Ember build. `make` builds into build/: the engine as static and shared libraries,
+# the Lua C module (build/lua/ember/core.so, not linked to liblua), and the `ember`
+# executable (Lua 5.4 linked in statically). `make test` runs every spec.
+#   make CUDA=0   never build the GPU backend     make CUDA=1   require it
+#   make deps     install the missing Debian packages
+
+PREFIX   ?= /usr/local
+BUILD    ?= build
+ARCH     ?= native
+CC       ?= cc
+LUA_INC  ?= /usr/include/lua5.4
+LUA_LIB  ?= /usr/lib/x86_64-linux-gnu/liblua5.4.a
+# OpenBLAS, OpenMP build: one thread pool shared with our OpenMP loops (bench/README.md)
+BLAS_DIR ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
+BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread
+BLAS_LIB ?= -L$(BLAS_DIR) -l:libopenblas.so.0 -Wl,-rpath,$(BLAS_DIR)
+
+WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS   ?= -O3 -march=$(ARCH) -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fopenmp $(WARN) $(CFLAGS) -I$(LUA_INC) -I$(BLAS_INC) -Isrc
+LIBS     := $(BLAS_LIB) -fopenmp -lm
+
+DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp lua-busted luarocks \
+                   libedit-dev tmux dataset-fashion-mnist
+
+# --- CUDA: autodetected unless CUDA=0; CUDA=1 makes a missing nvcc an error ---
+NVCC ?= $(shell command -v nvcc 2>/dev/null)
+CU_SRC := $(wildcard kernels/*.cu)
+ifeq ($(CUDA),0)
+  WITH_CUDA :=
+else ifneq ($(NVCC),)
+  WITH_CUDA := $(if $(CU_SRC),1,)
+else ifeq ($(CUDA),1)
+  $(error CUDA=1 but nvcc was not found)
+endif
+
+CORE_SRC := $(filter-out src/lua_main.c src/lua_repl.c,$(wildcard src/*.c))
+OBJ      := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
+EXE_OBJ  := $(BUILD)/obj/lua_main.o $(BUILD)/obj/lua_repl.o
+
+ifneq ($(WITH_CUDA),)
+  CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+  ALL_CFLAGS += -DEMBER_CUDA -I$(CUDA_HOME)/include
+  OBJ += $(CU_SRC:kernels/%.cu=$(BUILD)/obj/cuda_%.o)
+  LIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lcudnn
+  NVFLAGS := -O3 -std=c++17 -Xcompiler -fPIC -Isrc -gencode arch=compute_90,code=sm_90 \
+             -gencode arch=compute_90,code=compute_90
+endif
+
+.PHONY: all deps test bench clean install check-deps
+all: check-deps $(BUILD)/lib/libember.a $(BUILD)/lib/libember.so $(BUILD)/lua/ember/core.so $(BUILD)/ember
+
+# Calls `make deps` only when a package is missing.
+check-deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "missing packages:" $$missing; $(MAKE) --no-print-directory deps; fi
+
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/cuda_%.o: kernels/%.cu $(wildcard kernels/*.cuh) $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVFLAGS) -c $< -o $@
+
+$(BUILD)/lib/libember.a: $(OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# The shared library and the Lua module leave Lua's symbols to the host process.
+$(BUILD)/lib/libember.so: $(OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(LIBS)
+
+$(BUILD)/lua/ember/core.so: $(OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(LIBS)
+
+$(BUILD)/ember: $(EXE_OBJ) $(OBJ)
+	$(CC) -o $@ $^ $(LUA_LIB) $(LIBS) -ledit -ldl -Wl,-E
+
+# Stock lua5.4 and busted find the module and the Lua files in the build tree.
+TEST_ENV := LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
+            LUA_CPATH="$(CURDIR)/$(BUILD)/lua/?.so;;" OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2}
+
+test: all
+	$(TEST_ENV) busted --lua=lua5.4 $(BUSTED_ARGS)
+
+bench: all
+	$(TEST_ENV) lua5.4 bench/run.lua $(BENCH_ARGS)
+
+install: all
+	install -d $(PREFIX)/bin $(PREFIX)/lib $(PREFIX)/include/ember $(PREFIX)/lib/lua/5.4/ember $(PREFIX)/share/lua/5.4
+	install -m 755 $(BUILD)/ember $(PREFIX)/bin/ember
+	install -m 644 $(BUILD)/lib/libember.a $(BUILD)/lib/libember.so $(PREFIX)/lib/
+	install -m 755 $(BUILD)/lua/ember/core.so $(PREFIX)/lib/lua/5.4/ember/core.so
+	install -m 644 src/*.h $(PREFIX)/include/ember/
+	cp -r lua/* $(PREFIX)/share/lua/5.4/
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,41 @@
+/* Backend registry: the only place that knows which devices are built in. */
+#include "backend.h"
+
+#include <stdio.h>
+
+#ifdef EMBER_CUDA
+extern const em_backend em_cuda_backend;
+int em_cuda_device_count(void);
+#endif
+
+const em_backend *em_backend_of(em_device dev) {
+  switch (dev.type) {
+  case EM_CPU: return &em_cpu_backend;
+#ifdef EMBER_CUDA
+  case EM_CUDA:
+    if (dev.index < 0 || dev.index >= em_cuda_device_count()) {
+      em_error("cuda: device %d does not exist (%d present)", dev.index, em_cuda_device_count());
+      return NULL;
+    }
+    return &em_cuda_backend;
+#endif
+  default:
+    em_error("%s: this build of Ember has no backend for that device", em_device_name(dev));
+    return NULL;
+  }
+}
+
+int em_device_available(em_device_type type) {
+  if (type == EM_CPU) return 1;
+#ifdef EMBER_CUDA
+  if (type == EM_CUDA) return em_cuda_device_count() > 0;
+#endif
+  return 0;
+}
+
+const char *em_device_name(em_device dev) {
+  static _Thread_local char buf[32];
+  if (dev.type == EM_CPU) return "cpu";
+  snprintf(buf, sizeof buf, "cuda:%d", dev.index);
+  return buf;
+}

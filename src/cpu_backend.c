@@ -1,0 +1,31 @@
+/* The CPU backend table. Host memory comes from the context's allocator, which is the
+ * Lua state's own allocator when the engine runs inside Lua. */
+#include "cpu.h"
+
+static void *ctx_alloc(void *ud, size_t n) {
+  em_context *ctx = ud;
+  return ctx->allocf(ctx->alloc_ud, NULL, 0, n);
+}
+
+static void ctx_free(void *ud, void *p, size_t n) {
+  em_context *ctx = ud;
+  ctx->allocf(ctx->alloc_ud, p, n, 0);
+}
+
+static em_allocator cpu_allocator(em_context *ctx, em_device dev) {
+  (void)dev;
+  return (em_allocator){ctx_alloc, ctx_free, ctx};
+}
+
+const em_backend em_cpu_backend = {
+  .name = "cpu",
+  .allocator = cpu_allocator,
+  .copy = em_cpu_copy,
+  .fill = em_cpu_fill,
+  .math = NULL,
+  .reduce = NULL,
+  .index = NULL,
+  .blas = NULL,
+  .random = NULL,
+  .nn = NULL,
+};

@@ -1,0 +1,6 @@
+/* Binding for the linalg family (placeholder until the family lands). */
+#include "lua_ember.h"
+
+void em_lua_open_linalg(lua_State *L, int module, int methods) {
+  (void)L; (void)module; (void)methods;
+}

@@ -1,0 +1,138 @@
+/* The `ember` executable: a Lua 5.4 interpreter with the engine built in.
+ *   ember script.lua args...   run a script (arg table as in lua5.4)
+ *   ember -e 'code'            run a string
+ *   ember -i [script]          interactive after the script
+ *   ember                      the REPL (lua_repl.c)
+ * `ember.core` is preloaded; package.path finds Ember's Lua files next to the binary
+ * (../lua in the build tree, ../share/lua/5.4 when installed). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "lua_repl.h"
+
+int luaopen_ember_core(lua_State *L);
+
+static int msghandler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (!msg) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+/* Calls the function below nargs arguments with a traceback handler; prints errors. */
+int ember_docall(lua_State *L, int nargs, int nres) {
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  int status = lua_pcall(L, nargs, nres, base);
+  lua_remove(L, base);
+  if (status != LUA_OK) {
+    fprintf(stderr, "ember: %s\n", lua_tostring(L, -1));
+    fflush(stderr);
+    lua_pop(L, 1);
+  }
+  return status;
+}
+
+/* Prepends Ember's Lua directories (relative to the executable) to package.path. */
+static void set_paths(lua_State *L) {
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return;
+  exe[n] = 0;
+  char *slash = strrchr(exe, '/');
+  if (!slash) return;
+  *slash = 0;                                   /* exe is now the binary's folder */
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "path");
+  const char *old = lua_tostring(L, -1);
+  lua_pushfstring(L, "%s/../lua/?.lua;%s/../lua/?/init.lua;%s/../share/lua/5.4/?.lua;"
+                     "%s/../share/lua/5.4/?/init.lua;%s",
+                  exe, exe, exe, exe, old ? old : "");
+  lua_setfield(L, -3, "path");
+  lua_pop(L, 2);
+}
+
+static void preload_engine(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_ember_core);
+  lua_setfield(L, -2, "ember.core");
+  lua_pop(L, 1);
+}
+
+static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
+  lua_createtable(L, argc - script - 1, script + 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+static int run_script(lua_State *L, const char *path, char **argv, int argc, int script) {
+  if (luaL_loadfile(L, strcmp(path, "-") == 0 ? NULL : path) != LUA_OK) {
+    fprintf(stderr, "ember: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return LUA_ERRFILE;
+  }
+  int nargs = argc - script - 1;
+  luaL_checkstack(L, nargs, "too many arguments to script");
+  for (int i = script + 1; i < argc; i++) lua_pushstring(L, argv[i]);
+  return ember_docall(L, nargs, 0);
+}
+
+static int run_string(lua_State *L, const char *code) {
+  if (luaL_loadbuffer(L, code, strlen(code), "=(command line)") != LUA_OK) {
+    fprintf(stderr, "ember: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return LUA_ERRSYNTAX;
+  }
+  return ember_docall(L, 0, 0);
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: ember [options] [script [args]]\n"
+                  "  -e code   run code\n"
+                  "  -i        enter the REPL after running the script\n"
+                  "  -v        show version\n"
+                  "  --        stop handling options\n"
+                  "  -         run stdin\n");
+}
+
+int main(int argc, char **argv) {
+  lua_State *L = luaL_newstate();
+  if (!L) { fprintf(stderr, "ember: cannot create a Lua state\n"); return 1; }
+  luaL_openlibs(L);
+  preload_engine(L);
+  set_paths(L);
+  int interactive = 0, script = 0, status = LUA_OK, ran = 0;
+  for (int i = 1; i < argc && !script; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0) { if (i + 1 < argc) script = i + 1; break; }
+    else if (strcmp(a, "-") == 0) { script = i; }
+    else if (strcmp(a, "-i") == 0) { interactive = 1; }
+    else if (strcmp(a, "-v") == 0) { printf("Ember 0.1 (%s)\n", LUA_RELEASE); ran = 1; }
+    else if (strcmp(a, "-e") == 0) {
+      if (++i >= argc) { usage(); lua_close(L); return 1; }
+    } else if (a[0] == '-') { usage(); lua_close(L); return 1; }
+    else script = i;
+  }
+  create_arg_table(L, argv, argc, script);
+  for (int i = 1; i < argc && (script == 0 || i < script) && status == LUA_OK; i++) {
+    if (strcmp(argv[i], "-e") == 0) { status = run_string(L, argv[++i]); ran = 1; }
+  }
+  if (status == LUA_OK && script) { status = run_script(L, argv[script], argv, argc, script); ran = 1; }
+  if (status == LUA_OK && (interactive || !ran)) ember_repl(L);
+  lua_close(L);
+  return status == LUA_OK ? 0 : 1;
+}

@@ -1,0 +1,6 @@
+/* Binding for the random family (placeholder until the family lands). */
+#include "lua_ember.h"
+
+void em_lua_open_random(lua_State *L, int module, int methods) {
+  (void)L; (void)module; (void)methods;
+}
