@@ -1,6 +1,12 @@
 /* The CPU backend table. Host memory comes from the context's allocator, which is the
  * Lua state's own allocator when the engine runs inside Lua. */
+#include "blas.h"
 #include "cpu.h"
+#include "index.h"
+#include "pointwise.h"
+#include "nn.h"
+#include "reduce.h"
+#include "sample.h"
 
 static void *ctx_alloc(void *ud, size_t n) {
   em_context *ctx = ud;

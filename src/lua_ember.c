@@ -1,6 +1,9 @@
 /* luaopen_ember_core: the C module that stock lua5.4 loads as `ember.core` (it never
  * links liblua) and that the ember executable preloads. Lua code in lua/ember builds
  * the public `ember` / `torch` API on top of it. */
+#include <lauxlib.h>
+#include <lua.h>
+
 #include "lua_ember.h"
 #include "parallel.h"
 
@@ -17,6 +20,7 @@ static int open_all(lua_State *L) {
   em_lua_open_index(L, module, methods);
   em_lua_open_linalg(L, module, methods);
   em_lua_open_random(L, module, methods);
+  em_lua_open_create(L, module, methods);
   em_lua_open_nn(L, module, methods);
   lua_pushvalue(L, methods);
   lua_setfield(L, module, "methods");

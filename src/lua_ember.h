@@ -9,9 +9,7 @@
 #ifndef EMBER_LUA_EMBER_H
 #define EMBER_LUA_EMBER_H
 
-#include <lauxlib.h>
-#include <lua.h>
-
+/* Include after <lua.h> and <lauxlib.h>: only src/lua_*.c files include Lua's headers. */
 #include "tensor.h"
 
 #define EM_TENSOR_MT "torch.Tensor"
@@ -72,6 +70,7 @@ void em_lua_open_reduce(lua_State *L, int module, int methods);
 void em_lua_open_index(lua_State *L, int module, int methods);
 void em_lua_open_linalg(lua_State *L, int module, int methods);
 void em_lua_open_random(lua_State *L, int module, int methods);
+void em_lua_open_create(lua_State *L, int module, int methods);
 void em_lua_open_nn(lua_State *L, int module, int methods);
 
 /* Tensor keys in t[key] and t[key] = v (masks, index tensors): lua_index.c.

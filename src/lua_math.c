@@ -1,4 +1,7 @@
 /* Binding for the math family (placeholder until the family lands). */
+#include <lauxlib.h>
+#include <lua.h>
+
 #include "lua_ember.h"
 
 void em_lua_open_math(lua_State *L, int module, int methods) {

@@ -1,4 +1,7 @@
 /* Binding for the random family (placeholder until the family lands). */
+#include <lauxlib.h>
+#include <lua.h>
+
 #include "lua_ember.h"
 
 void em_lua_open_random(lua_State *L, int module, int methods) {

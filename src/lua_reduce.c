@@ -1,4 +1,7 @@
 /* Binding for the reduce family (placeholder until the family lands). */
+#include <lauxlib.h>
+#include <lua.h>
+
 #include "lua_ember.h"
 
 void em_lua_open_reduce(lua_State *L, int module, int methods) {

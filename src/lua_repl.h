@@ -2,7 +2,7 @@
 #ifndef EMBER_LUA_REPL_H
 #define EMBER_LUA_REPL_H
 
-#include <lua.h>
+typedef struct lua_State lua_State;   /* from <lua.h>, included by the .c files */
 
 /* Reads, evaluates and prints until end of input. */
 void ember_repl(lua_State *L);

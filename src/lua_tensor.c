@@ -3,6 +3,9 @@
 #include <string.h>
 
 #include "backend.h"
+#include <lauxlib.h>
+#include <lua.h>
+
 #include "lua_ember.h"
 
 /* --- shared helpers --- */
@@ -510,6 +513,7 @@ static int m_select(lua_State *L) {
   em_tensor *t = em_lua_checktensor(L, 1);
   int d = em_lua_checkdim(L, 2, t, 0);
   int64_t i = em_lua_checkindex(L, 3, t->size[d], "select");
+  (void)0;
   if (t->ndim == 1) {   /* Torch7 returns the number */
     check_host(L, t, "select");
     push_elem(L, t->dtype, elem_at(t, &i));
