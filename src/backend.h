@@ -14,6 +14,7 @@ struct em_index_backend;
 struct em_blas_backend;
 struct em_random_backend;
 struct em_nn_backend;
+struct em_optim_backend;
 
 typedef struct em_backend {
   const char *name;                                  /* "cpu", "cuda" */
@@ -28,6 +29,7 @@ typedef struct em_backend {
   const struct em_blas_backend *blas;
   const struct em_random_backend *random;
   const struct em_nn_backend *nn;
+  const struct em_optim_backend *optim;
 } em_backend;
 
 /* The backend for a device, or NULL when it was not built in (error recorded). */

@@ -5,6 +5,7 @@
 #include "index.h"
 #include "pointwise.h"
 #include "nn.h"
+#include "optim.h"
 #include "reduce.h"
 #include "sample.h"
 
@@ -34,4 +35,5 @@ const em_backend em_cpu_backend = {
   .blas = NULL,
   .random = NULL,
   .nn = NULL,
+  .optim = NULL,
 };
