@@ -75,13 +75,15 @@ $(BUILD)/lib/libember.a: $(OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # The shared library and the Lua module leave Lua's symbols to the host process.
+# -z nodelete: never unmapped by dlclose (lua_close unloads C modules), so OpenMP's
+# worker threads never outlive the code they sleep in.
 $(BUILD)/lib/libember.so: $(OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(LIBS)
+	$(CC) -shared -Wl,-z,nodelete -o $@ $^ $(LIBS)
 
 $(BUILD)/lua/ember/core.so: $(OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(LIBS)
+	$(CC) -shared -Wl,-z,nodelete -o $@ $^ $(LIBS)
 
 $(BUILD)/ember: $(EXE_OBJ) $(OBJ)
 	$(CC) -o $@ $^ $(LUA_LIB) $(LIBS) -ledit -ldl -Wl,-E

@@ -53,8 +53,8 @@ int em_lua_checkdim(lua_State *L, int arg, const em_tensor *t, int allow_end) {
   int n = t->ndim + (allow_end ? 1 : 0);
   if (d < 0) d += n + 1;
   if (d < 1 || d > n)
-    luaL_error(L, "dimension %d out of range for a %d-dimensional tensor",
-               (int)luaL_checkinteger(L, arg), t->ndim);
+    luaL_argerror(L, arg, lua_pushfstring(L, "dimension %d out of range for a %d-dimensional tensor",
+                                          (int)luaL_checkinteger(L, arg), t->ndim));
   return (int)d - 1;
 }
 
@@ -62,7 +62,8 @@ int64_t em_lua_checkindex(lua_State *L, int arg, int64_t n, const char *what) {
   lua_Integer i = luaL_checkinteger(L, arg);
   lua_Integer j = i < 0 ? i + n + 1 : i;
   if (j < 1 || j > n)
-    luaL_error(L, "%s: index %d out of range for a dimension of size %d", what, (int)i, (int)n);
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s: index %d out of range for a dimension of size %d",
+                                          what, (int)i, (int)n));
   return (int64_t)j - 1;
 }
 
@@ -70,11 +71,12 @@ int em_lua_checksizes(lua_State *L, int arg, int64_t *size) {
   int n = 0;
   if (lua_istable(L, arg) && !em_lua_totensor(L, arg)) {
     n = (int)luaL_len(L, arg);
-    if (n > EM_MAX_DIMS) luaL_error(L, "%d sizes given; at most %d dimensions", n, EM_MAX_DIMS);
+    if (n > EM_MAX_DIMS)
+      luaL_argerror(L, arg, lua_pushfstring(L, "%d sizes given; at most %d dimensions", n, EM_MAX_DIMS));
     for (int i = 0; i < n; i++) {
       lua_geti(L, arg, i + 1);
       if (!lua_isinteger(L, -1) && !(lua_isnumber(L, -1) && lua_tonumber(L, -1) == (lua_Integer)lua_tonumber(L, -1)))
-        luaL_error(L, "size %d is not an integer", i + 1);
+        luaL_argerror(L, arg, lua_pushfstring(L, "size %d is not an integer", i + 1));
       size[i] = (int64_t)lua_tonumber(L, -1);
       lua_pop(L, 1);
     }
@@ -88,7 +90,8 @@ int em_lua_checksizes(lua_State *L, int arg, int64_t *size) {
     return n;
   }
   while (lua_type(L, arg + n) == LUA_TNUMBER) {
-    if (n == EM_MAX_DIMS) luaL_error(L, "more than %d sizes given", EM_MAX_DIMS);
+    if (n == EM_MAX_DIMS)
+      luaL_argerror(L, arg + n, lua_pushfstring(L, "more than %d sizes given; at most %d dimensions", EM_MAX_DIMS, EM_MAX_DIMS));
     lua_Integer v;
     if (!lua_isinteger(L, arg + n)) {
       lua_Number x = lua_tonumber(L, arg + n);
@@ -105,7 +108,7 @@ int em_lua_checksizes(lua_State *L, int arg, int64_t *size) {
 em_dtype em_lua_checkdtype(lua_State *L, int arg) {
   const char *name = luaL_checkstring(L, arg);
   int dt = em_dtype_from_name(name);
-  if (dt < 0) luaL_error(L, "unknown dtype '%s'", name);
+  if (dt < 0) luaL_argerror(L, arg, lua_pushfstring(L, "unknown dtype '%s'", name));
   return (em_dtype)dt;
 }
 
