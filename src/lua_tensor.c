@@ -53,8 +53,8 @@ int em_lua_checkdim(lua_State *L, int arg, const em_tensor *t, int allow_end) {
   int n = t->ndim + (allow_end ? 1 : 0);
   if (d < 0) d += n + 1;
   if (d < 1 || d > n)
-    luaL_argerror(L, arg, lua_pushfstring(L, "dimension %d out of range for a %d-dimensional tensor",
-                                          (int)luaL_checkinteger(L, arg), t->ndim));
+    luaL_argerror(L, arg, lua_pushfstring(L, "dimension %I out of range for a %d-dimensional tensor",
+                                          luaL_checkinteger(L, arg), t->ndim));
   return (int)d - 1;
 }
 
@@ -62,8 +62,8 @@ int64_t em_lua_checkindex(lua_State *L, int arg, int64_t n, const char *what) {
   lua_Integer i = luaL_checkinteger(L, arg);
   lua_Integer j = i < 0 ? i + n + 1 : i;
   if (j < 1 || j > n)
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s: index %d out of range for a dimension of size %d",
-                                          what, (int)i, (int)n));
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s: index %I out of range for a dimension of size %I",
+                                          what, (lua_Integer)i, (lua_Integer)n));
   return (int64_t)j - 1;
 }
 
@@ -146,6 +146,11 @@ static void *elem_at(const em_tensor *t, const int64_t *idx) {
   return (char *)t->storage->data + off * (int64_t)em_dtype_info[t->dtype].size;
 }
 
+/* Element i of a 1-D tensor. */
+static void *elem_at1(const em_tensor *t, int64_t i) {
+  return (char *)t->storage->data + (t->offset + i * t->stride[0]) * (int64_t)em_dtype_info[t->dtype].size;
+}
+
 static void check_host(lua_State *L, const em_tensor *t, const char *op) {
   if (t->device.type != EM_CPU)
     luaL_error(L, "%s: element access on a %s tensor; call :float() first", op, em_device_name(t->device));
@@ -190,6 +195,13 @@ static void fill_from_table(lua_State *L, int idx, em_tensor *t, int d, char *p)
   }
 }
 
+/* Sizes of a new tensor must be non-negative; the message names the creating function. */
+static void check_new_sizes(lua_State *L, const char *fname, int nd, const int64_t *size) {
+  for (int i = 0; i < nd; i++)
+    if (size[i] < 0)
+      luaL_error(L, "%s: size %d of dimension %d is negative", fname, (int)size[i], i + 1);
+}
+
 /* new(dtype, ...): torch.Tensor(), (sizes...), (nested table), (tensor: shares storage) */
 static int tensor_new(lua_State *L) {
   em_context *ctx = em_lua_ctx(L);
@@ -213,27 +225,29 @@ static int tensor_new(lua_State *L) {
   }
   int nd = em_lua_checksizes(L, 2, size);
   if (!lua_isnoneornil(L, 2 + nd)) luaL_argerror(L, 2 + nd, "expected sizes, a table or a tensor");
+  check_new_sizes(L, "Tensor", nd, size);
   em_tensor *t = em_lua_newtensor(L, dt, cpu);
   em_lua_call(L, em_tensor_resize(t, nd, size));
   return 1;
 }
 
-/* zeros/ones/full/empty(sizes... [, dtype]) with the fill value as upvalue-free arg */
-static int make_filled(lua_State *L, int first, int has_value, double value) {
+/* zeros/ones/full/empty(sizes... [, dtype]) */
+static int make_filled(lua_State *L, const char *fname, int first, int has_value, double value) {
   em_context *ctx = em_lua_ctx(L);
   int64_t size[EM_MAX_DIMS];
   int nd = em_lua_checksizes(L, first, size);
   int after = lua_istable(L, first) || em_lua_totensor(L, first) ? first + 1 : first + nd;
   em_dtype dt = lua_isnoneornil(L, after) ? ctx->default_dtype : em_lua_checkdtype(L, after);
+  check_new_sizes(L, fname, nd, size);
   em_tensor *t = em_lua_newtensor(L, dt, (em_device){EM_CPU, 0});
   em_lua_call(L, em_tensor_resize(t, nd, size));
   if (has_value) em_lua_call(L, em_tensor_fill(t, value));
   return 1;
 }
 
-static int tensor_zeros(lua_State *L) { return make_filled(L, 1, 1, 0); }
-static int tensor_ones(lua_State *L) { return make_filled(L, 1, 1, 1); }
-static int tensor_empty(lua_State *L) { return make_filled(L, 1, 0, 0); }
+static int tensor_zeros(lua_State *L) { return make_filled(L, "zeros", 1, 1, 0); }
+static int tensor_ones(lua_State *L) { return make_filled(L, "ones", 1, 1, 1); }
+static int tensor_empty(lua_State *L) { return make_filled(L, "empty", 1, 0, 0); }
 
 /* full(sizes..., value [, dtype]) */
 static int tensor_full(lua_State *L) {
@@ -241,13 +255,13 @@ static int tensor_full(lua_State *L) {
   if (lua_istable(L, 1) || em_lua_totensor(L, 1)) {
     double v = em_lua_checkscalar(L, 2);
     lua_remove(L, 2);
-    return make_filled(L, 1, 1, v);
+    return make_filled(L, "full", 1, 1, v);
   }
   int nd = em_lua_checksizes(L, 1, size);
   if (nd < 2) luaL_error(L, "full: expected sizes then a value");
   double v = lua_tonumber(L, nd);
   lua_remove(L, nd);
-  return make_filled(L, 1, 1, v);
+  return make_filled(L, "full", 1, 1, v);
 }
 
 static int tensor_istensor(lua_State *L) {
@@ -496,9 +510,7 @@ static int m_reshape(lua_State *L) {
   int64_t size[EM_MAX_DIMS];
   int nd = em_lua_checksizes(L, 2, size);
   em_tensor *r = em_lua_newtensor(L, t->dtype, t->device);
-  if (em_tensor_view(r, t, nd, size) == EM_OK) return 1;
-  em_lua_call(L, em_tensor_clone_as(r, t, t->dtype));
-  em_lua_call(L, em_tensor_view(r, r, nd, size));
+  em_lua_call(L, em_tensor_reshape(r, t, nd, size));
   return 1;
 }
 
@@ -519,7 +531,7 @@ static int m_select(lua_State *L) {
   (void)0;
   if (t->ndim == 1) {   /* Torch7 returns the number */
     check_host(L, t, "select");
-    push_elem(L, t->dtype, elem_at(t, &i));
+    push_elem(L, t->dtype, elem_at1(t, i));
     return 1;
   }
   em_tensor *r = em_lua_newtensor(L, t->dtype, t->device);
@@ -645,7 +657,7 @@ static int apply_table_key(lua_State *L, em_tensor *v, int key, int64_t *idx) {
       if (m == 0) { a = 1; b = sz; }
       int64_t a0 = a < 0 ? a + sz + 1 : a, b0 = b < 0 ? b + sz + 1 : b;
       if (a0 < 1 || b0 > sz || b0 < a0 - 1)
-        luaL_error(L, "index: range {%d, %d} out of bounds for dimension %d of size %d", (int)a, (int)b, d + 1, (int)sz);
+        luaL_error(L, "index: range {%d, %d} out of bounds for dimension %d of size %d", (int)a, (int)b, i, (int)sz);
       em_lua_call(L, em_tensor_narrow(v, v, d, a0 - 1, b0 - a0 + 1));
       d++;
     } else {
@@ -669,7 +681,7 @@ static int m_index(lua_State *L) {
     int64_t i = em_lua_checkindex(L, 2, t->size[0], "index");
     if (t->ndim == 1) {
       check_host(L, t, "index");
-      push_elem(L, t->dtype, elem_at(t, &i));
+      push_elem(L, t->dtype, elem_at1(t, i));
       return 1;
     }
     em_tensor *r = em_lua_newtensor(L, t->dtype, t->device);
@@ -707,7 +719,7 @@ static int m_newindex(lua_State *L) {
     int64_t i = em_lua_checkindex(L, 2, t->size[0], "index");
     if (t->ndim == 1 && !em_lua_totensor(L, 3)) {
       check_host(L, t, "index");
-      store_elem(L, t->dtype, elem_at(t, &i), 3);
+      store_elem(L, t->dtype, elem_at1(t, i), 3);
       return 0;
     }
     em_tensor *r = em_lua_pushview(L, t);

@@ -267,7 +267,7 @@ static int check_dim(const char *op, const em_tensor *t, int dim) {
 
 int em_tensor_narrow(em_tensor *dst, const em_tensor *src, int dim, int64_t start, int64_t len) {
   if (check_dim("narrow", src, dim) != EM_OK) return EM_ERR;
-  if (start < 0 || len < 0 || start + len > src->size[dim])
+  if (start < 0 || len < 0 || start > src->size[dim] || len > src->size[dim] - start)
     return em_error("narrow: range [%lld, %lld] out of bounds for dimension %d of size %lld",
                     (long long)start + 1, (long long)(start + len), dim + 1, (long long)src->size[dim]);
   em_tensor_set(dst, src);
@@ -359,32 +359,33 @@ static const char *sizes_str(char *buf, size_t n, int ndim, const int64_t *size)
   return em_format_sizes(buf, n, ndim < EM_MAX_DIMS ? ndim : EM_MAX_DIMS, sz);
 }
 
-int em_tensor_view(em_tensor *dst, const em_tensor *src, int ndim, const int64_t *size_in) {
+static int view_impl(const char *op, em_tensor *dst, const em_tensor *src, int ndim,
+                     const int64_t *size_in) {
   int64_t size[EM_MAX_DIMS];
-  if (ndim < 1 || ndim > EM_MAX_DIMS) return em_error("view: %d dimensions (1 to %d allowed)", ndim, EM_MAX_DIMS);
+  if (ndim < 1 || ndim > EM_MAX_DIMS) return em_error("%s: %d dimensions (1 to %d allowed)", op, ndim, EM_MAX_DIMS);
   int64_t n = em_tensor_numel(src), known = 1;
   int infer = -1;
   char a[128], b[128];
   for (int i = 0; i < ndim; i++) {
     size[i] = size_in[i];
     if (size[i] == -1) {
-      if (infer >= 0) return em_error("view: only one size may be -1");
+      if (infer >= 0) return em_error("%s: only one size may be -1", op);
       infer = i;
     } else if (size[i] < 0) {
-      return em_error("view: size %lld is invalid", (long long)size[i]);
+      return em_error("%s: size %lld is invalid", op, (long long)size[i]);
     } else {
       known *= size[i];
     }
   }
   if (infer >= 0) {
     if (known == 0 || n % known != 0)
-      return em_error("view: cannot infer size -1 for %lld elements (shape %s)", (long long)n,
+      return em_error("%s: cannot infer size -1 for %lld elements (shape %s)", op, (long long)n,
                       em_tensor_shape_str(src, a, sizeof a));
     size[infer] = n / known;
     known *= size[infer];
   }
   if (known != n) {
-    return em_error("view: shape %s has %lld elements, the tensor (%s) has %lld",
+    return em_error("%s: shape %s has %lld elements, the tensor (%s) has %lld", op,
                     sizes_str(b, sizeof b, ndim, size), (long long)known,
                     em_tensor_shape_str(src, a, sizeof a), (long long)n);
   }
@@ -403,8 +404,8 @@ int em_tensor_view(em_tensor *dst, const em_tensor *src, int ndim, const int64_t
         view_d--;
       }
       if (view_numel != tensor_numel)
-        return em_error("view: shape %s is not compatible with the strides of a non-contiguous %s "
-                        "tensor; call contiguous() first", sizes_str(b, sizeof b, ndim, size),
+        return em_error("%s: shape %s is not compatible with the strides of a non-contiguous %s "
+                        "tensor; call contiguous() first", op, sizes_str(b, sizeof b, ndim, size),
                         em_tensor_shape_str(src, a, sizeof a));
       if (d > 0) {
         chunk_base = src->stride[d - 1];
@@ -419,6 +420,21 @@ int em_tensor_view(em_tensor *dst, const em_tensor *src, int ndim, const int64_t
   for (int i = 0; i < ndim; i++) { t.size[i] = size[i]; t.stride[i] = stride[i]; }
   em_tensor_set(dst, &t);
   return EM_OK;
+}
+
+int em_tensor_view(em_tensor *dst, const em_tensor *src, int ndim, const int64_t *size) {
+  return view_impl("view", dst, src, ndim, size);
+}
+
+int em_tensor_reshape(em_tensor *dst, const em_tensor *src, int ndim, const int64_t *size) {
+  int st = view_impl("reshape", dst, src, ndim, size);
+  if (st == EM_OK || em_tensor_is_contiguous(src)) return st;   /* a contiguous source failed on counts */
+  em_tensor t;
+  em_tensor_init(&t, src->ctx, src->dtype, src->device);
+  st = em_tensor_clone_as(&t, src, src->dtype);
+  if (st == EM_OK) st = view_impl("reshape", dst, &t, ndim, size);
+  em_tensor_release(&t);
+  return st;
 }
 
 int em_tensor_expand(em_tensor *dst, const em_tensor *src, int ndim, const int64_t *size) {

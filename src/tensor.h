@@ -117,6 +117,8 @@ int em_tensor_unsqueeze(em_tensor *dst, const em_tensor *src, int dim);
 int em_tensor_squeeze(em_tensor *dst, const em_tensor *src, int dim); /* dim -1: all */
 /* New sizes over the same elements; one size may be -1. Fails when strides do not allow it. */
 int em_tensor_view(em_tensor *dst, const em_tensor *src, int ndim, const int64_t *size);
+/* A view when the strides allow it, else a view of a contiguous copy. */
+int em_tensor_reshape(em_tensor *dst, const em_tensor *src, int ndim, const int64_t *size);
 /* Size-1 dims to n (stride 0); new leading dims are added. -1 keeps a size. */
 int em_tensor_expand(em_tensor *dst, const em_tensor *src, int ndim, const int64_t *size);
 int em_tensor_unfold(em_tensor *dst, const em_tensor *src, int dim, int64_t size, int64_t step);
