@@ -42,10 +42,10 @@ table.sort(methods)
 for _, name in ipairs(methods) do
   local vs = values()
   for i = 1, #bad_values do
-    local x = torch.Tensor({{1, 2, 3}, {4, 5, 6}})
-    try(name, torch.methods[name], x, vs[i])
-    try(name, torch.methods[name], x, vs[i], vs[i])
-    try(name, torch.methods[name], x:t(), vs[i], 1)
+    local function x() return torch.Tensor({{1, 2, 3}, {4, 5, 6}}) end
+    try(name, torch.methods[name], x(), vs[i])
+    try(name, torch.methods[name], x(), vs[i], vs[i])
+    try(name, torch.methods[name], x():t(), vs[i], 1)
     try(name, torch.methods[name], vs[i])
   end
 end
