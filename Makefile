@@ -90,7 +90,7 @@ $(BUILD)/ember: $(EXE_OBJ) $(OBJ)
 
 # Stock lua5.4 and busted find the module and the Lua files in the build tree.
 TEST_ENV := LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
-            LUA_CPATH="$(CURDIR)/$(BUILD)/lua/?.so;;" OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2}
+            LUA_CPATH="$(abspath $(BUILD))/lua/?.so;;" OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2}
 
 test: all
 	$(TEST_ENV) busted --lua=lua5.4 $(BUSTED_ARGS)
