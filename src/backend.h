@@ -15,6 +15,8 @@ struct em_blas_backend;
 struct em_random_backend;
 struct em_nn_backend;
 struct em_optim_backend;
+struct em_rnn_backend;
+struct em_attention_backend;
 
 typedef struct em_backend {
   const char *name;                                  /* "cpu", "cuda" */
@@ -30,6 +32,8 @@ typedef struct em_backend {
   const struct em_random_backend *random;
   const struct em_nn_backend *nn;
   const struct em_optim_backend *optim;
+  const struct em_rnn_backend *rnn;
+  const struct em_attention_backend *attention;
 } em_backend;
 
 /* The backend for a device, or NULL when it was not built in (error recorded). */

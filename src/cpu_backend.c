@@ -6,6 +6,8 @@
 #include "pointwise.h"
 #include "nn.h"
 #include "optim.h"
+#include "rnn.h"
+#include "attention.h"
 #include "reduce.h"
 #include "sample.h"
 
@@ -36,4 +38,6 @@ const em_backend em_cpu_backend = {
   .random = NULL,
   .nn = NULL,
   .optim = NULL,
+  .rnn = NULL,
+  .attention = NULL,
 };
