@@ -373,6 +373,8 @@ static int view_impl(const char *op, em_tensor *dst, const em_tensor *src, int n
       infer = i;
     } else if (size[i] < 0) {
       return em_error("%s: size %lld is invalid", op, (long long)size[i]);
+    } else if (size[i] && known > INT64_MAX / size[i]) {
+      return em_error("%s: too many elements in the requested shape", op);
     } else {
       known *= size[i];
     }
