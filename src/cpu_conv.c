@@ -1,0 +1,340 @@
+/* CPU convolutions: conv2d and its transpose through im2col/col2im and BLAS gemm,
+ * with OpenMP over the batch (each thread owns a slice of the caller's workspace and
+ * BLAS runs single-threaded inside the parallel region); one image runs serially with
+ * threaded BLAS instead. float32 uses sgemm, float64 dgemm.
+ *
+ * Legend: N batch, C input channels, H W input size, F output channels, G groups,
+ * kH kW kernel, oH oW output size, L = oH*oW, Cg = C/G, Fg = F/G,
+ * Kg = Cg*kH*kW (rows of one group's columns), Kc = C*kH*kW (rows of all columns).
+ * Column row (c, kh, kw) holds, for each output position, the input element the
+ * kernel tap (kh, kw) of channel c sees there (zero in the padding). */
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+
+#include "nn.h"
+#include "parallel.h"
+
+/* The geometry of one convolution seen as conv2d: `in` (N, C, H, W) -> `out` (N, F, oH, oW).
+ * The transposed conv runs the same machinery with the roles of its tensors swapped. */
+typedef struct geom {
+  int64_t N, C, H, W;
+  int64_t F, oH, oW;
+  int64_t kH, kW, G;
+  int64_t sH, sW, pH, pW, dH, dW;
+} geom;
+
+static geom geom_of(const em_tensor *in, const em_tensor *out, const em_tensor *w,
+                    const em_conv2d_params *p) {
+  geom g = {
+    .N = in->size[0], .C = in->size[1], .H = in->size[2], .W = in->size[3],
+    .F = out->size[1], .oH = out->size[2], .oW = out->size[3],
+    .kH = w->size[2], .kW = w->size[3], .G = p->groups,
+    .sH = p->sH, .sW = p->sW, .pH = p->pH, .pW = p->pW, .dH = p->dH, .dW = p->dW,
+  };
+  return g;
+}
+
+/* A 1x1 kernel with stride 1 and no padding: the columns are the image itself. */
+static int is_pointwise(const geom *g) {
+  return g->kH == 1 && g->kW == 1 && g->sH == 1 && g->sW == 1 && g->pH == 0 && g->pW == 0;
+}
+
+/* Threads to share the batch among: all of them for a batch, none for one image. */
+static int batch_threads(int64_t N) {
+  int t = omp_get_max_threads();
+  return N < 2 ? 1 : (int)(N < t ? N : t);
+}
+
+/* C (m x n) := alpha * op(A) op(B) + beta * C, row-major, in the dtype f64 selects. */
+static void gemm(int f64, int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha,
+                 const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C,
+                 int64_t ldc) {
+  enum CBLAS_TRANSPOSE a = ta ? CblasTrans : CblasNoTrans, b = tb ? CblasTrans : CblasNoTrans;
+  if (f64)
+    cblas_dgemm(CblasRowMajor, a, b, (int)m, (int)n, (int)k, alpha, A, (int)lda, B, (int)ldb,
+                beta, C, (int)ldc);
+  else
+    cblas_sgemm(CblasRowMajor, a, b, (int)m, (int)n, (int)k, (float)alpha, A, (int)lda, B,
+                (int)ldb, (float)beta, C, (int)ldc);
+}
+
+/* --- im2col / col2im; `always_inline` with a constant f64 gives one specialised copy
+ * per dtype without a macro --- */
+
+static inline __attribute__((always_inline)) void
+im2col_t(int f64, const void *img, const geom *g, void *col) {
+  /* img (C, H, W) -> col (Kc, L) */
+  const int64_t L = g->oH * g->oW;
+  const size_t es = f64 ? sizeof(double) : sizeof(float);
+  for (int64_t c = 0; c < g->C; c++)
+    for (int64_t kh = 0; kh < g->kH; kh++)
+      for (int64_t kw = 0; kw < g->kW; kw++) {
+        int64_t row = (c * g->kH + kh) * g->kW + kw;
+        int64_t shift = kw * g->dW - g->pW;               /* iw = ow * sW + shift */
+        /* outputs whose tap lands inside the row: lo <= ow < hi */
+        int64_t lo = shift >= 0 ? 0 : (-shift + g->sW - 1) / g->sW;
+        int64_t hi = g->W - shift <= 0 ? 0 : (g->W - shift + g->sW - 1) / g->sW;
+        if (hi > g->oW) hi = g->oW;
+        if (lo > hi) lo = hi;
+        for (int64_t oh = 0; oh < g->oH; oh++) {
+          int64_t ih = oh * g->sH - g->pH + kh * g->dH;
+          int64_t o = row * L + oh * g->oW;
+          if (ih < 0 || ih >= g->H) {
+            memset((char *)col + (size_t)o * es, 0, (size_t)g->oW * es);
+            continue;
+          }
+          int64_t src = (c * g->H + ih) * g->W + shift;
+          memset((char *)col + (size_t)o * es, 0, (size_t)lo * es);
+          if (g->sW == 1) {
+            memcpy((char *)col + (size_t)(o + lo) * es, (const char *)img + (size_t)(src + lo) * es,
+                   (size_t)(hi - lo) * es);
+          } else {
+            for (int64_t ow = lo; ow < hi; ow++) {
+              if (f64) ((double *)col)[o + ow] = ((const double *)img)[src + ow * g->sW];
+              else ((float *)col)[o + ow] = ((const float *)img)[src + ow * g->sW];
+            }
+          }
+          memset((char *)col + (size_t)(o + hi) * es, 0, (size_t)(g->oW - hi) * es);
+        }
+      }
+}
+
+static inline __attribute__((always_inline)) void
+col2im_t(int f64, const void *col, const geom *g, void *img) {
+  /* col (Kc, L) summed into img (C, H, W), which the caller zeroed */
+  const int64_t L = g->oH * g->oW;
+  for (int64_t c = 0; c < g->C; c++)
+    for (int64_t kh = 0; kh < g->kH; kh++)
+      for (int64_t kw = 0; kw < g->kW; kw++) {
+        int64_t row = (c * g->kH + kh) * g->kW + kw;
+        for (int64_t oh = 0; oh < g->oH; oh++) {
+          int64_t ih = oh * g->sH - g->pH + kh * g->dH;
+          if (ih < 0 || ih >= g->H) continue;
+          int64_t o = row * L + oh * g->oW, dst = (c * g->H + ih) * g->W;
+          for (int64_t ow = 0; ow < g->oW; ow++) {
+            int64_t iw = ow * g->sW - g->pW + kw * g->dW;
+            if (iw < 0 || iw >= g->W) continue;
+            if (f64) ((double *)img)[dst + iw] += ((const double *)col)[o + ow];
+            else ((float *)img)[dst + iw] += ((const float *)col)[o + ow];
+          }
+        }
+      }
+}
+
+static void im2col(int f64, const void *img, const geom *g, void *col) {
+  if (f64) im2col_t(1, img, g, col);
+  else im2col_t(0, img, g, col);
+}
+
+static void col2im(int f64, const void *col, const geom *g, void *img) {
+  if (f64) col2im_t(1, col, g, img);
+  else col2im_t(0, col, g, img);
+}
+
+/* Sizes the workspace to nthreads slices of `per` elements; NULL on failure. */
+static char *work_slices(em_tensor *work, int nthreads, int64_t per) {
+  int64_t n = per * nthreads;
+  if (n == 0) n = 1;
+  if (em_tensor_resize(work, 1, &n) != EM_OK) return NULL;
+  return em_tensor_data(work);
+}
+
+/* --- the three steps of a convolution in `geom` terms --- */
+
+/* out (N, F, oH, oW) := conv(in (N, C, H, W), w (F, Cg, kH, kW)) + b (F) or 0 */
+static int conv_fwd(em_tensor *out, const em_tensor *in, const em_tensor *w, const em_tensor *b,
+                    const geom *g, em_tensor *work) {
+  int f64 = in->dtype == EM_FLOAT64;
+  size_t es = em_dtype_info[in->dtype].size;
+  int64_t L = g->oH * g->oW, Cg = g->C / g->G, Fg = g->F / g->G, Kg = Cg * g->kH * g->kW;
+  int pointwise = is_pointwise(g);
+  int T = batch_threads(g->N);
+  char *ws = pointwise ? NULL : work_slices(work, T, g->C * g->kH * g->kW * L);
+  if (!pointwise && !ws) return EM_ENOMEM;
+  const char *x = em_tensor_data(in), *wt = em_tensor_data(w);
+  const char *bias = b ? em_tensor_data(b) : NULL;
+  char *y = em_tensor_data(out);
+  #pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
+  for (int64_t n = 0; n < g->N; n++) {
+    const char *xn = x + (size_t)(n * g->C * g->H * g->W) * es;
+    char *yn = y + (size_t)(n * g->F * L) * es;
+    const char *cols = xn;
+    if (!pointwise) {
+      char *mine = ws + (size_t)(omp_get_thread_num() * g->C * g->kH * g->kW * L) * es;
+      im2col(f64, xn, g, mine);
+      cols = mine;
+    }
+    for (int64_t f = 0; f < g->F; f++)
+      for (int64_t l = 0; l < L; l++) {
+        double v = bias ? (f64 ? ((const double *)bias)[f] : ((const float *)bias)[f]) : 0.0;
+        if (f64) ((double *)yn)[f * L + l] = v;
+        else ((float *)yn)[f * L + l] = (float)v;
+      }
+    for (int64_t gr = 0; gr < g->G; gr++)   /* yn[gr] (Fg, L) += w[gr] (Fg, Kg) . cols[gr] (Kg, L) */
+      gemm(f64, 0, 0, Fg, L, Kg, 1.0, wt + (size_t)(gr * Fg * Kg) * es, Kg,
+           cols + (size_t)(gr * Kg * L) * es, L, 1.0, yn + (size_t)(gr * Fg * L) * es, L);
+  }
+  return EM_OK;
+}
+
+/* gin (N, C, H, W) := conv^T(gout (N, F, oH, oW)) with w (F, Cg, kH, kW) */
+static int conv_bwd_data(em_tensor *gin, const em_tensor *gout, const em_tensor *w,
+                         const geom *g, em_tensor *work) {
+  int f64 = gin->dtype == EM_FLOAT64;
+  size_t es = em_dtype_info[gin->dtype].size;
+  int64_t L = g->oH * g->oW, Cg = g->C / g->G, Fg = g->F / g->G, Kg = Cg * g->kH * g->kW;
+  int pointwise = is_pointwise(g);
+  int T = batch_threads(g->N);
+  char *ws = pointwise ? NULL : work_slices(work, T, g->C * g->kH * g->kW * L);
+  if (!pointwise && !ws) return EM_ENOMEM;
+  const char *gy = em_tensor_data(gout), *wt = em_tensor_data(w);
+  char *gx = em_tensor_data(gin);
+  #pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
+  for (int64_t n = 0; n < g->N; n++) {
+    const char *gyn = gy + (size_t)(n * g->F * L) * es;
+    char *gxn = gx + (size_t)(n * g->C * g->H * g->W) * es;
+    char *cols = pointwise ? gxn : ws + (size_t)(omp_get_thread_num() * g->C * g->kH * g->kW * L) * es;
+    for (int64_t gr = 0; gr < g->G; gr++)   /* cols[gr] (Kg, L) := w[gr]^T (Kg, Fg) . gyn[gr] (Fg, L) */
+      gemm(f64, 1, 0, Kg, L, Fg, 1.0, wt + (size_t)(gr * Fg * Kg) * es, Kg,
+           gyn + (size_t)(gr * Fg * L) * es, L, 0.0, cols + (size_t)(gr * Kg * L) * es, L);
+    if (!pointwise) {
+      memset(gxn, 0, (size_t)(g->C * g->H * g->W) * es);
+      col2im(f64, cols, g, gxn);
+    }
+  }
+  return EM_OK;
+}
+
+/* gw (F, Cg, kH, kW) += scale * dL/dw for in (N, C, H, W) and gout (N, F, oH, oW).
+ * With several threads each sums its images into its own slice, then the slices are
+ * added into gw. */
+static int conv_bwd_weight(em_tensor *gw, const em_tensor *in, const em_tensor *gout,
+                           const geom *g, double scale, em_tensor *work) {
+  int f64 = in->dtype == EM_FLOAT64;
+  size_t es = em_dtype_info[in->dtype].size;
+  int64_t L = g->oH * g->oW, Cg = g->C / g->G, Fg = g->F / g->G, Kg = Cg * g->kH * g->kW;
+  int64_t ncols = is_pointwise(g) ? 0 : g->C * g->kH * g->kW * L, nw = g->F * Kg;
+  int T = batch_threads(g->N);
+  int64_t per = ncols + (T > 1 ? nw : 0);
+  char *ws = work_slices(work, T, per);
+  if (!ws) return EM_ENOMEM;
+  const char *x = em_tensor_data(in), *gy = em_tensor_data(gout);
+  char *gwd = em_tensor_data(gw);
+  #pragma omp parallel num_threads(T) if (T > 1)
+  {
+    int tid = omp_get_thread_num();
+    char *mine = ws + (size_t)(tid * per) * es;
+    char *acc = T > 1 ? mine + (size_t)ncols * es : gwd;
+    double alpha = T > 1 ? 1.0 : scale;
+    if (T > 1) memset(acc, 0, (size_t)nw * es);
+    #pragma omp for schedule(static)
+    for (int64_t n = 0; n < g->N; n++) {
+      const char *xn = x + (size_t)(n * g->C * g->H * g->W) * es;
+      const char *gyn = gy + (size_t)(n * g->F * L) * es;
+      const char *cols = xn;
+      if (ncols) {
+        im2col(f64, xn, g, mine);
+        cols = mine;
+      }
+      for (int64_t gr = 0; gr < g->G; gr++)   /* acc[gr] (Fg, Kg) += gyn[gr] (Fg, L) . cols[gr]^T (L, Kg) */
+        gemm(f64, 0, 1, Fg, Kg, L, alpha, gyn + (size_t)(gr * Fg * L) * es, L,
+             cols + (size_t)(gr * Kg * L) * es, L, 1.0, acc + (size_t)(gr * Fg * Kg) * es, Kg);
+    }
+  }
+  if (T > 1) {   /* gw += scale * sum of the slices */
+    #pragma omp parallel for schedule(static) if (nw >= EM_PARALLEL_GRAIN)
+    for (int64_t i = 0; i < nw; i++) {
+      double s = 0;
+      for (int t = 0; t < T; t++) {
+        const char *acc = ws + (size_t)(t * per + ncols) * es;
+        s += f64 ? ((const double *)acc)[i] : ((const float *)acc)[i];
+      }
+      if (f64) ((double *)gwd)[i] += scale * s;
+      else ((float *)gwd)[i] += (float)(scale * s);
+    }
+  }
+  return EM_OK;
+}
+
+/* gb (F) += scale * sum of gout (N, F, L) over N and L */
+static void bias_grad(em_tensor *gb, const em_tensor *gout, double scale) {
+  int f64 = gout->dtype == EM_FLOAT64;
+  int64_t N = gout->size[0], F = gout->size[1], L = gout->size[2] * gout->size[3];
+  const void *gy = em_tensor_data(gout);
+  void *gbd = em_tensor_data(gb);
+  for (int64_t f = 0; f < F; f++) {
+    double s = 0;
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t l = 0; l < L; l++) {
+        int64_t i = (n * F + f) * L + l;
+        s += f64 ? ((const double *)gy)[i] : ((const float *)gy)[i];
+      }
+    if (f64) ((double *)gbd)[f] += scale * s;
+    else ((float *)gbd)[f] += (float)(scale * s);
+  }
+}
+
+/* adds b (F) to every position of out (N, F, oH, oW) */
+static void add_bias(em_tensor *out, const em_tensor *b) {
+  int f64 = out->dtype == EM_FLOAT64;
+  int64_t N = out->size[0], F = out->size[1], L = out->size[2] * out->size[3];
+  void *y = em_tensor_data(out);
+  const void *bd = em_tensor_data(b);
+  #pragma omp parallel for collapse(2) schedule(static) if (N * F * L >= EM_PARALLEL_GRAIN)
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t f = 0; f < F; f++) {
+      int64_t o = (n * F + f) * L;
+      if (f64) for (int64_t l = 0; l < L; l++) ((double *)y)[o + l] += ((const double *)bd)[f];
+      else for (int64_t l = 0; l < L; l++) ((float *)y)[o + l] += ((const float *)bd)[f];
+    }
+}
+
+/* --- conv2d: x (N, C, H, W), w (F, Cg, kH, kW), y (N, F, oH, oW) --- */
+
+int em_cpu_conv2d_forward(em_tensor *y, const em_tensor *x, const em_tensor *w,
+                          const em_tensor *b, const em_conv2d_params *p, em_tensor *work) {
+  geom g = geom_of(x, y, w, p);
+  return conv_fwd(y, x, w, b, &g, work);
+}
+
+int em_cpu_conv2d_backward_input(em_tensor *gx, const em_tensor *gy, const em_tensor *w,
+                                 const em_conv2d_params *p, em_tensor *work) {
+  geom g = geom_of(gx, gy, w, p);
+  return conv_bwd_data(gx, gy, w, &g, work);
+}
+
+int em_cpu_conv2d_backward_params(em_tensor *gw, em_tensor *gb, const em_tensor *x,
+                                  const em_tensor *gy, const em_conv2d_params *p, double scale,
+                                  em_tensor *work) {
+  geom g = geom_of(x, gy, gw, p);
+  if (gb) bias_grad(gb, gy, scale);
+  return conv_bwd_weight(gw, x, gy, &g, scale, work);
+}
+
+/* --- transposed: x (N, C, H, W), w (C, Fg, kH, kW), y (N, F, oH, oW). As a conv2d, y is
+ * the input and x the output, so forward is conv2d's backward-data and back again. --- */
+
+int em_cpu_conv_transpose2d_forward(em_tensor *y, const em_tensor *x, const em_tensor *w,
+                                    const em_tensor *b, const em_conv2d_params *p,
+                                    em_tensor *work) {
+  geom g = geom_of(y, x, w, p);
+  int st = conv_bwd_data(y, x, w, &g, work);
+  if (st == EM_OK && b) add_bias(y, b);
+  return st;
+}
+
+int em_cpu_conv_transpose2d_backward_input(em_tensor *gx, const em_tensor *gy,
+                                           const em_tensor *w, const em_conv2d_params *p,
+                                           em_tensor *work) {
+  geom g = geom_of(gy, gx, w, p);
+  return conv_fwd(gx, gy, w, NULL, &g, work);
+}
+
+int em_cpu_conv_transpose2d_backward_params(em_tensor *gw, em_tensor *gb, const em_tensor *x,
+                                            const em_tensor *gy, const em_conv2d_params *p,
+                                            double scale, em_tensor *work) {
+  geom g = geom_of(gy, x, gw, p);
+  if (gb) bias_grad(gb, gy, scale);
+  return conv_bwd_weight(gw, gy, x, &g, scale, work);
+}

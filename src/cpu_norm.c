@@ -1,0 +1,273 @@
+/* CPU softmax / log-softmax along a dim, batch norm and layer norm, forward and
+ * backward. Sums accumulate in double for both dtypes. Kernels are written once with
+ * a constant f64 flag and inlined into one copy per dtype.
+ *
+ * Legend: softmax views x as (O, D, I): O outer rows, D the softmax dim, I inner.
+ * Batch norm views x as (N, C, S), S the spatial positions; M = N*S values per channel.
+ * Layer norm views x as (M, D): M rows normalised over D values each. */
+#include <math.h>
+
+#include "nn.h"
+#include "parallel.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE double ld(const void *p, int64_t i, int f64) {
+  return f64 ? ((const double *)p)[i] : ((const float *)p)[i];
+}
+
+INLINE void st(void *p, int64_t i, double v, int f64) {
+  if (f64) ((double *)p)[i] = v;
+  else ((float *)p)[i] = (float)v;
+}
+
+/* an optional vector's element, or dflt when absent */
+INLINE double opt(const void *p, int64_t i, double dflt, int f64) {
+  return p ? ld(p, i, f64) : dflt;
+}
+
+static void *data_or_null(const em_tensor *t) { return t ? em_tensor_data(t) : NULL; }
+
+/* --- softmax --- */
+
+/* x as (O, D, I) for a softmax over `dim` */
+static void split_dim(const em_tensor *x, int dim, int64_t *O, int64_t *D, int64_t *I) {
+  *O = 1;
+  *I = 1;
+  for (int i = 0; i < dim; i++) *O *= x->size[i];
+  for (int i = dim + 1; i < x->ndim; i++) *I *= x->size[i];
+  *D = x->size[dim];
+}
+
+INLINE void softmax_fwd_t(int f64, em_tensor *y, const em_tensor *x, int dim, int take_log) {
+  int64_t O, D, I;
+  split_dim(x, dim, &O, &D, &I);
+  const void *xd = em_tensor_data(x);
+  void *yd = em_tensor_data(y);
+  #pragma omp parallel for collapse(2) schedule(static) if (O * D * I >= EM_PARALLEL_GRAIN)
+  for (int64_t o = 0; o < O; o++)
+    for (int64_t i = 0; i < I; i++) {
+      int64_t base = o * D * I + i;
+      double mx = -INFINITY, sum = 0;
+      for (int64_t d = 0; d < D; d++) mx = fmax(mx, ld(xd, base + d * I, f64));
+      for (int64_t d = 0; d < D; d++) sum += exp(ld(xd, base + d * I, f64) - mx);
+      double lse = mx + log(sum);
+      for (int64_t d = 0; d < D; d++) {
+        double v = ld(xd, base + d * I, f64);
+        st(yd, base + d * I, take_log ? v - lse : exp(v - mx) / sum, f64);
+      }
+    }
+}
+
+int em_cpu_softmax_forward(em_tensor *y, const em_tensor *x, int dim, int take_log) {
+  if (x->dtype == EM_FLOAT64) softmax_fwd_t(1, y, x, dim, take_log);
+  else softmax_fwd_t(0, y, x, dim, take_log);
+  return EM_OK;
+}
+
+/* softmax: gx = y * (gy - sum(gy * y));  log-softmax: gx = gy - exp(y) * sum(gy) */
+INLINE void softmax_bwd_t(int f64, em_tensor *gx, const em_tensor *gy, const em_tensor *y,
+                          int dim, int take_log) {
+  int64_t O, D, I;
+  split_dim(y, dim, &O, &D, &I);
+  const void *yd = em_tensor_data(y), *gyd = em_tensor_data(gy);
+  void *gxd = em_tensor_data(gx);
+  #pragma omp parallel for collapse(2) schedule(static) if (O * D * I >= EM_PARALLEL_GRAIN)
+  for (int64_t o = 0; o < O; o++)
+    for (int64_t i = 0; i < I; i++) {
+      int64_t base = o * D * I + i;
+      double s = 0;
+      for (int64_t d = 0; d < D; d++)
+        s += ld(gyd, base + d * I, f64) * (take_log ? 1.0 : ld(yd, base + d * I, f64));
+      for (int64_t d = 0; d < D; d++) {
+        double g = ld(gyd, base + d * I, f64), v = ld(yd, base + d * I, f64);
+        st(gxd, base + d * I, take_log ? g - exp(v) * s : v * (g - s), f64);
+      }
+    }
+}
+
+int em_cpu_softmax_backward(em_tensor *gx, const em_tensor *gy, const em_tensor *y, int dim,
+                            int take_log) {
+  if (y->dtype == EM_FLOAT64) softmax_bwd_t(1, gx, gy, y, dim, take_log);
+  else softmax_bwd_t(0, gx, gy, y, dim, take_log);
+  return EM_OK;
+}
+
+/* --- batch norm: x, y (N, C, S); w b rm rv mean invstd (C) --- */
+
+INLINE void batchnorm_fwd_t(int f64, em_tensor *y, em_tensor *mean, em_tensor *invstd,
+                            const em_tensor *x, const em_tensor *w, const em_tensor *b,
+                            em_tensor *rm, em_tensor *rv, int train, double momentum,
+                            double eps) {
+  int64_t N = x->size[0], C = x->size[1], S = x->size[2], M = N * S;
+  const void *xd = em_tensor_data(x), *wd = data_or_null(w), *bd = data_or_null(b);
+  void *yd = em_tensor_data(y), *md = em_tensor_data(mean), *id = em_tensor_data(invstd);
+  void *rmd = data_or_null(rm), *rvd = data_or_null(rv);
+  #pragma omp parallel for schedule(static) if (N * C * S >= EM_PARALLEL_GRAIN)
+  for (int64_t c = 0; c < C; c++) {
+    double mu, is;
+    if (train) {
+      double sum = 0, sq = 0;
+      for (int64_t n = 0; n < N; n++)
+        for (int64_t s = 0; s < S; s++) sum += ld(xd, (n * C + c) * S + s, f64);
+      mu = sum / (double)M;
+      for (int64_t n = 0; n < N; n++)
+        for (int64_t s = 0; s < S; s++) {
+          double d = ld(xd, (n * C + c) * S + s, f64) - mu;
+          sq += d * d;
+        }
+      double var = sq / (double)M;
+      is = 1.0 / sqrt(var + eps);
+      if (rmd) {
+        st(rmd, c, (1 - momentum) * ld(rmd, c, f64) + momentum * mu, f64);
+        st(rvd, c, (1 - momentum) * ld(rvd, c, f64) + momentum * sq / (double)(M - 1), f64);
+      }
+    } else {
+      mu = ld(rmd, c, f64);
+      is = 1.0 / sqrt(ld(rvd, c, f64) + eps);
+    }
+    st(md, c, mu, f64);
+    st(id, c, is, f64);
+    double a = opt(wd, c, 1.0, f64) * is, bias = opt(bd, c, 0.0, f64);
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t s = 0; s < S; s++) {
+        int64_t i = (n * C + c) * S + s;
+        st(yd, i, (ld(xd, i, f64) - mu) * a + bias, f64);
+      }
+  }
+}
+
+int em_cpu_batchnorm_forward(em_tensor *y, em_tensor *mean, em_tensor *invstd,
+                             const em_tensor *x, const em_tensor *w, const em_tensor *b,
+                             em_tensor *rm, em_tensor *rv, int train, double momentum,
+                             double eps) {
+  if (x->dtype == EM_FLOAT64) batchnorm_fwd_t(1, y, mean, invstd, x, w, b, rm, rv, train, momentum, eps);
+  else batchnorm_fwd_t(0, y, mean, invstd, x, w, b, rm, rv, train, momentum, eps);
+  return EM_OK;
+}
+
+/* With xhat = (x - mean) * invstd, per channel:
+ *   train: gx = w * invstd * (gy - sum(gy)/M - xhat * sum(gy * xhat)/M)
+ *   eval:  gx = w * invstd * gy
+ *   gw += scale * sum(gy * xhat);  gb += scale * sum(gy) */
+INLINE void batchnorm_bwd_t(int f64, em_tensor *gx, em_tensor *gw, em_tensor *gb,
+                            const em_tensor *x, const em_tensor *gy, const em_tensor *w,
+                            const em_tensor *mean, const em_tensor *invstd, int train,
+                            double scale) {
+  int64_t N = x->size[0], C = x->size[1], S = x->size[2], M = N * S;
+  const void *xd = em_tensor_data(x), *gyd = em_tensor_data(gy), *wd = data_or_null(w);
+  const void *md = em_tensor_data(mean), *id = em_tensor_data(invstd);
+  void *gxd = data_or_null(gx), *gwd = data_or_null(gw), *gbd = data_or_null(gb);
+  #pragma omp parallel for schedule(static) if (N * C * S >= EM_PARALLEL_GRAIN)
+  for (int64_t c = 0; c < C; c++) {
+    double mu = ld(md, c, f64), is = ld(id, c, f64), sg = 0, sgx = 0;
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t s = 0; s < S; s++) {
+        int64_t i = (n * C + c) * S + s;
+        double g = ld(gyd, i, f64);
+        sg += g;
+        sgx += g * (ld(xd, i, f64) - mu) * is;
+      }
+    if (gwd) st(gwd, c, ld(gwd, c, f64) + scale * sgx, f64);
+    if (gbd) st(gbd, c, ld(gbd, c, f64) + scale * sg, f64);
+    if (!gxd) continue;
+    double a = opt(wd, c, 1.0, f64) * is;
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t s = 0; s < S; s++) {
+        int64_t i = (n * C + c) * S + s;
+        double g = ld(gyd, i, f64);
+        if (train) g -= (sg + (ld(xd, i, f64) - mu) * is * sgx) / (double)M;
+        st(gxd, i, a * g, f64);
+      }
+  }
+}
+
+int em_cpu_batchnorm_backward(em_tensor *gx, em_tensor *gw, em_tensor *gb, const em_tensor *x,
+                              const em_tensor *gy, const em_tensor *w, const em_tensor *mean,
+                              const em_tensor *invstd, int train, double scale) {
+  if (x->dtype == EM_FLOAT64) batchnorm_bwd_t(1, gx, gw, gb, x, gy, w, mean, invstd, train, scale);
+  else batchnorm_bwd_t(0, gx, gw, gb, x, gy, w, mean, invstd, train, scale);
+  return EM_OK;
+}
+
+/* --- layer norm: x, y (M, D); w b (D); mean invstd (M) --- */
+
+INLINE void layernorm_fwd_t(int f64, em_tensor *y, em_tensor *mean, em_tensor *invstd,
+                            const em_tensor *x, const em_tensor *w, const em_tensor *b,
+                            double eps) {
+  int64_t M = x->size[0], D = x->size[1];
+  const void *xd = em_tensor_data(x), *wd = data_or_null(w), *bd = data_or_null(b);
+  void *yd = em_tensor_data(y), *md = em_tensor_data(mean), *id = em_tensor_data(invstd);
+  #pragma omp parallel for schedule(static) if (M * D >= EM_PARALLEL_GRAIN)
+  for (int64_t m = 0; m < M; m++) {
+    double sum = 0, sq = 0;
+    for (int64_t d = 0; d < D; d++) sum += ld(xd, m * D + d, f64);
+    double mu = sum / (double)D;
+    for (int64_t d = 0; d < D; d++) {
+      double v = ld(xd, m * D + d, f64) - mu;
+      sq += v * v;
+    }
+    double is = 1.0 / sqrt(sq / (double)D + eps);
+    st(md, m, mu, f64);
+    st(id, m, is, f64);
+    for (int64_t d = 0; d < D; d++) {
+      double xhat = (ld(xd, m * D + d, f64) - mu) * is;
+      st(yd, m * D + d, xhat * opt(wd, d, 1.0, f64) + opt(bd, d, 0.0, f64), f64);
+    }
+  }
+}
+
+int em_cpu_layernorm_forward(em_tensor *y, em_tensor *mean, em_tensor *invstd,
+                             const em_tensor *x, const em_tensor *w, const em_tensor *b,
+                             double eps) {
+  if (x->dtype == EM_FLOAT64) layernorm_fwd_t(1, y, mean, invstd, x, w, b, eps);
+  else layernorm_fwd_t(0, y, mean, invstd, x, w, b, eps);
+  return EM_OK;
+}
+
+/* With g = gy * w and xhat per row: gx = invstd * (g - mean(g) - xhat * mean(g * xhat));
+ * gw[d] += scale * sum over rows of gy * xhat;  gb[d] += scale * sum of gy. */
+INLINE void layernorm_bwd_t(int f64, em_tensor *gx, em_tensor *gw, em_tensor *gb,
+                            const em_tensor *x, const em_tensor *gy, const em_tensor *w,
+                            const em_tensor *mean, const em_tensor *invstd, double scale) {
+  int64_t M = x->size[0], D = x->size[1];
+  const void *xd = em_tensor_data(x), *gyd = em_tensor_data(gy), *wd = data_or_null(w);
+  const void *md = em_tensor_data(mean), *id = em_tensor_data(invstd);
+  void *gxd = data_or_null(gx), *gwd = data_or_null(gw), *gbd = data_or_null(gb);
+  if (gxd) {
+    #pragma omp parallel for schedule(static) if (M * D >= EM_PARALLEL_GRAIN)
+    for (int64_t m = 0; m < M; m++) {
+      double mu = ld(md, m, f64), is = ld(id, m, f64), sg = 0, sgx = 0;
+      for (int64_t d = 0; d < D; d++) {
+        double g = ld(gyd, m * D + d, f64) * opt(wd, d, 1.0, f64);
+        sg += g;
+        sgx += g * (ld(xd, m * D + d, f64) - mu) * is;
+      }
+      for (int64_t d = 0; d < D; d++) {
+        double g = ld(gyd, m * D + d, f64) * opt(wd, d, 1.0, f64);
+        double xhat = (ld(xd, m * D + d, f64) - mu) * is;
+        st(gxd, m * D + d, is * (g - sg / (double)D - xhat * sgx / (double)D), f64);
+      }
+    }
+  }
+  if (!gwd && !gbd) return;
+  #pragma omp parallel for schedule(static) if (M * D >= EM_PARALLEL_GRAIN)
+  for (int64_t d = 0; d < D; d++) {
+    double sw = 0, sb = 0;
+    for (int64_t m = 0; m < M; m++) {
+      double g = ld(gyd, m * D + d, f64);
+      sw += g * (ld(xd, m * D + d, f64) - ld(md, m, f64)) * ld(id, m, f64);
+      sb += g;
+    }
+    if (gwd) st(gwd, d, ld(gwd, d, f64) + scale * sw, f64);
+    if (gbd) st(gbd, d, ld(gbd, d, f64) + scale * sb, f64);
+  }
+}
+
+int em_cpu_layernorm_backward(em_tensor *gx, em_tensor *gw, em_tensor *gb, const em_tensor *x,
+                              const em_tensor *gy, const em_tensor *w, const em_tensor *mean,
+                              const em_tensor *invstd, double scale) {
+  if (x->dtype == EM_FLOAT64) layernorm_bwd_t(1, gx, gw, gb, x, gy, w, mean, invstd, scale);
+  else layernorm_bwd_t(0, gx, gw, gb, x, gy, w, mean, invstd, scale);
+  return EM_OK;
+}

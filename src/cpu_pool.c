@@ -1,0 +1,226 @@
+/* CPU 2-d pooling: max (with argmax indices), average (count_include_pad choice) and
+ * adaptive average, forward and backward; OpenMP over the N*C planes.
+ *
+ * Legend: P = N*C planes, H W input size, oH oW output size. Every tensor here is
+ * contiguous, x (P, H, W) and y (P, oH, oW) in memory. Kernels are written once with
+ * a constant f64 flag and inlined into one copy per dtype. */
+#include <math.h>
+#include <string.h>
+
+#include "nn.h"
+#include "parallel.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE double ld(const void *p, int64_t i, int f64) {
+  return f64 ? ((const double *)p)[i] : ((const float *)p)[i];
+}
+
+INLINE void st(void *p, int64_t i, double v, int f64) {
+  if (f64) ((double *)p)[i] = v;
+  else ((float *)p)[i] = (float)v;
+}
+
+INLINE void add(void *p, int64_t i, double v, int f64) {
+  if (f64) ((double *)p)[i] += v;
+  else ((float *)p)[i] += (float)v;
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* --- max pooling --- */
+
+INLINE void maxpool_fwd_t(int f64, const em_tensor *x, em_tensor *y, em_tensor *idx,
+                          const em_pool2d_params *p) {
+  int64_t P = x->size[0] * x->size[1], H = x->size[2], W = x->size[3];
+  int64_t oH = y->size[2], oW = y->size[3];
+  const int64_t kH = p->kH, kW = p->kW, sH = p->sH, sW = p->sW, pH = p->pH, pW = p->pW;
+  const int64_t dH = p->dH, dW = p->dW;
+  const void *xd = em_tensor_data(x);
+  void *yd = em_tensor_data(y);
+  int64_t *id = em_tensor_data(idx);
+  #pragma omp parallel for schedule(static) if (P * H * W >= EM_PARALLEL_GRAIN)
+  for (int64_t pl = 0; pl < P; pl++) {
+    int64_t xo = pl * H * W, yo = pl * oH * oW;
+    for (int64_t oh = 0; oh < oH; oh++) {
+      int64_t hs = oh * sH - pH, he = min64(hs + (kH - 1) * dH + 1, H);
+      while (hs < 0) hs += dH;
+      for (int64_t ow = 0; ow < oW; ow++) {
+        int64_t ws = ow * sW - pW, we = min64(ws + (kW - 1) * dW + 1, W);
+        while (ws < 0) ws += dW;
+        double best = -INFINITY;
+        int64_t bi = hs * W + ws;
+        for (int64_t h = hs; h < he; h += dH)
+          for (int64_t w = ws; w < we; w += dW) {
+            double v = ld(xd, xo + h * W + w, f64);
+            if (v > best || v != v) { best = v; bi = h * W + w; }   /* NaN propagates */
+          }
+        st(yd, yo + oh * oW + ow, best, f64);
+        id[yo + oh * oW + ow] = bi;
+      }
+    }
+  }
+}
+
+int em_cpu_maxpool2d_forward(em_tensor *y, em_tensor *idx, const em_tensor *x,
+                             const em_pool2d_params *p) {
+  if (x->dtype == EM_FLOAT64) maxpool_fwd_t(1, x, y, idx, p);
+  else maxpool_fwd_t(0, x, y, idx, p);
+  return EM_OK;
+}
+
+INLINE void maxpool_bwd_t(int f64, em_tensor *gx, const em_tensor *gy, const em_tensor *idx) {
+  int64_t P = gx->size[0] * gx->size[1], HW = gx->size[2] * gx->size[3];
+  int64_t oL = gy->size[2] * gy->size[3];
+  void *gxd = em_tensor_data(gx);
+  const void *gyd = em_tensor_data(gy);
+  const int64_t *id = em_tensor_data(idx);
+  #pragma omp parallel for schedule(static) if (P * HW >= EM_PARALLEL_GRAIN)
+  for (int64_t pl = 0; pl < P; pl++) {
+    for (int64_t i = 0; i < HW; i++) st(gxd, pl * HW + i, 0.0, f64);
+    for (int64_t o = 0; o < oL; o++) {
+      int64_t i = id[pl * oL + o];
+      if (i >= 0 && i < HW) add(gxd, pl * HW + i, ld(gyd, pl * oL + o, f64), f64);
+    }
+  }
+}
+
+int em_cpu_maxpool2d_backward(em_tensor *gx, const em_tensor *gy, const em_tensor *idx) {
+  if (gx->dtype == EM_FLOAT64) maxpool_bwd_t(1, gx, gy, idx);
+  else maxpool_bwd_t(0, gx, gy, idx);
+  return EM_OK;
+}
+
+/* --- average pooling --- */
+
+/* The clipped window of output (oh, ow) and its divisor (PyTorch's rule: the padded
+ * window is cut at H + pH before the padding is dropped). 0 when the window is empty. */
+typedef struct window {
+  int64_t hs, he, ws, we;
+  double divisor;
+} window;
+
+static window avg_window(int64_t oh, int64_t ow, int64_t H, int64_t W, const em_pool2d_params *p) {
+  window w;
+  int64_t hs = oh * p->sH - p->pH, ws = ow * p->sW - p->pW;
+  int64_t he = min64(hs + p->kH, H + p->pH), we = min64(ws + p->kW, W + p->pW);
+  int64_t padded = (he - hs) * (we - ws);
+  w.hs = max64(hs, 0);
+  w.ws = max64(ws, 0);
+  w.he = min64(he, H);
+  w.we = min64(we, W);
+  int64_t inner = (w.he - w.hs) * (w.we - w.ws);
+  w.divisor = w.he <= w.hs || w.we <= w.ws ? 0.0 : (double)(p->count_include_pad ? padded : inner);
+  return w;
+}
+
+INLINE void avgpool_fwd_t(int f64, const em_tensor *x, em_tensor *y, const em_pool2d_params *p) {
+  int64_t P = x->size[0] * x->size[1], H = x->size[2], W = x->size[3];
+  int64_t oH = y->size[2], oW = y->size[3];
+  const void *xd = em_tensor_data(x);
+  void *yd = em_tensor_data(y);
+  #pragma omp parallel for schedule(static) if (P * H * W >= EM_PARALLEL_GRAIN)
+  for (int64_t pl = 0; pl < P; pl++) {
+    int64_t xo = pl * H * W, yo = pl * oH * oW;
+    for (int64_t oh = 0; oh < oH; oh++)
+      for (int64_t ow = 0; ow < oW; ow++) {
+        window w = avg_window(oh, ow, H, W, p);
+        double s = 0;
+        for (int64_t h = w.hs; h < w.he; h++)
+          for (int64_t c = w.ws; c < w.we; c++) s += ld(xd, xo + h * W + c, f64);
+        st(yd, yo + oh * oW + ow, w.divisor > 0 ? s / w.divisor : 0.0, f64);
+      }
+  }
+}
+
+int em_cpu_avgpool2d_forward(em_tensor *y, const em_tensor *x, const em_pool2d_params *p) {
+  if (x->dtype == EM_FLOAT64) avgpool_fwd_t(1, x, y, p);
+  else avgpool_fwd_t(0, x, y, p);
+  return EM_OK;
+}
+
+INLINE void avgpool_bwd_t(int f64, em_tensor *gx, const em_tensor *gy, const em_pool2d_params *p) {
+  int64_t P = gx->size[0] * gx->size[1], H = gx->size[2], W = gx->size[3];
+  int64_t oH = gy->size[2], oW = gy->size[3];
+  void *gxd = em_tensor_data(gx);
+  const void *gyd = em_tensor_data(gy);
+  #pragma omp parallel for schedule(static) if (P * H * W >= EM_PARALLEL_GRAIN)
+  for (int64_t pl = 0; pl < P; pl++) {
+    int64_t xo = pl * H * W, yo = pl * oH * oW;
+    for (int64_t i = 0; i < H * W; i++) st(gxd, xo + i, 0.0, f64);
+    for (int64_t oh = 0; oh < oH; oh++)
+      for (int64_t ow = 0; ow < oW; ow++) {
+        window w = avg_window(oh, ow, H, W, p);
+        if (w.divisor == 0) continue;
+        double g = ld(gyd, yo + oh * oW + ow, f64) / w.divisor;
+        for (int64_t h = w.hs; h < w.he; h++)
+          for (int64_t c = w.ws; c < w.we; c++) add(gxd, xo + h * W + c, g, f64);
+      }
+  }
+}
+
+int em_cpu_avgpool2d_backward(em_tensor *gx, const em_tensor *gy, const em_pool2d_params *p) {
+  if (gx->dtype == EM_FLOAT64) avgpool_bwd_t(1, gx, gy, p);
+  else avgpool_bwd_t(0, gx, gy, p);
+  return EM_OK;
+}
+
+/* --- adaptive average pooling: output i of n pools [floor(i*in/n), ceil((i+1)*in/n)) --- */
+
+static int64_t ada_start(int64_t i, int64_t n, int64_t in) { return i * in / n; }
+static int64_t ada_end(int64_t i, int64_t n, int64_t in) { return ((i + 1) * in + n - 1) / n; }
+
+INLINE void adaptive_fwd_t(int f64, const em_tensor *x, em_tensor *y) {
+  int64_t P = x->size[0] * x->size[1], H = x->size[2], W = x->size[3];
+  int64_t oH = y->size[2], oW = y->size[3];
+  const void *xd = em_tensor_data(x);
+  void *yd = em_tensor_data(y);
+  #pragma omp parallel for schedule(static) if (P * H * W >= EM_PARALLEL_GRAIN)
+  for (int64_t pl = 0; pl < P; pl++) {
+    int64_t xo = pl * H * W, yo = pl * oH * oW;
+    for (int64_t oh = 0; oh < oH; oh++) {
+      int64_t hs = ada_start(oh, oH, H), he = ada_end(oh, oH, H);
+      for (int64_t ow = 0; ow < oW; ow++) {
+        int64_t ws = ada_start(ow, oW, W), we = ada_end(ow, oW, W);
+        double s = 0;
+        for (int64_t h = hs; h < he; h++)
+          for (int64_t c = ws; c < we; c++) s += ld(xd, xo + h * W + c, f64);
+        st(yd, yo + oh * oW + ow, s / (double)((he - hs) * (we - ws)), f64);
+      }
+    }
+  }
+}
+
+int em_cpu_adaptive_avgpool2d_forward(em_tensor *y, const em_tensor *x) {
+  if (x->dtype == EM_FLOAT64) adaptive_fwd_t(1, x, y);
+  else adaptive_fwd_t(0, x, y);
+  return EM_OK;
+}
+
+INLINE void adaptive_bwd_t(int f64, em_tensor *gx, const em_tensor *gy) {
+  int64_t P = gx->size[0] * gx->size[1], H = gx->size[2], W = gx->size[3];
+  int64_t oH = gy->size[2], oW = gy->size[3];
+  void *gxd = em_tensor_data(gx);
+  const void *gyd = em_tensor_data(gy);
+  #pragma omp parallel for schedule(static) if (P * H * W >= EM_PARALLEL_GRAIN)
+  for (int64_t pl = 0; pl < P; pl++) {
+    int64_t xo = pl * H * W, yo = pl * oH * oW;
+    for (int64_t i = 0; i < H * W; i++) st(gxd, xo + i, 0.0, f64);
+    for (int64_t oh = 0; oh < oH; oh++) {
+      int64_t hs = ada_start(oh, oH, H), he = ada_end(oh, oH, H);
+      for (int64_t ow = 0; ow < oW; ow++) {
+        int64_t ws = ada_start(ow, oW, W), we = ada_end(ow, oW, W);
+        double g = ld(gyd, yo + oh * oW + ow, f64) / (double)((he - hs) * (we - ws));
+        for (int64_t h = hs; h < he; h++)
+          for (int64_t c = ws; c < we; c++) add(gxd, xo + h * W + c, g, f64);
+      }
+    }
+  }
+}
+
+int em_cpu_adaptive_avgpool2d_backward(em_tensor *gx, const em_tensor *gy) {
+  if (gx->dtype == EM_FLOAT64) adaptive_bwd_t(1, gx, gy);
+  else adaptive_bwd_t(0, gx, gy);
+  return EM_OK;
+}
