@@ -18,10 +18,10 @@ BLAS_LIB ?= -L$(BLAS_DIR) -l:libopenblas.so.0 -Wl,-rpath,$(BLAS_DIR)
 WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O3 -march=$(ARCH) -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fopenmp $(WARN) $(CFLAGS) -I$(LUA_INC) -I$(BLAS_INC) -Isrc
-LIBS     := $(BLAS_LIB) -fopenmp -lm
+LIBS     := $(BLAS_LIB) -fopenmp -lpng -lz -lm
 
 DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp lua-busted luarocks \
-                   libedit-dev tmux dataset-fashion-mnist
+                   libedit-dev tmux dataset-fashion-mnist zlib1g-dev libpng-dev
 
 # --- CUDA: autodetected unless CUDA=0; CUDA=1 makes a missing nvcc an error ---
 NVCC ?= $(shell command -v nvcc 2>/dev/null)
