@@ -1,0 +1,415 @@
+/* Public linear algebra ops: each checks shapes, dtypes and devices once, shapes its
+ * operands as 3-D views (B, n, k) @ (B, k, p), and hands them to the backend's one
+ * batched gemm (dot has its own entry). Nothing here touches element data except
+ * through em_tensor_copy and the backend. */
+#include <math.h>
+#include <string.h>
+
+#include "blas.h"
+
+typedef char shape_buf[96];
+
+/* One product to run: r := beta * m + alpha * a @ b. */
+typedef struct product {
+  const char *op;
+  const em_tensor *m;            /* the added term, or NULL */
+  double beta, alpha;
+  em_tensor a, b;                /* (B, n, k) and (B, k, p) views, owned */
+  int ndim;                      /* the result's shape */
+  int64_t size[EM_MAX_DIMS];
+  int sum;                       /* addbmm: the B products summed into one (n, p) */
+} product;
+
+static void product_init(product *p, const char *op, const em_tensor *m, double beta,
+                         double alpha, const em_tensor *like) {
+  p->op = op;
+  p->m = m;
+  p->beta = beta;
+  p->alpha = alpha;
+  em_tensor_init(&p->a, like->ctx, like->dtype, like->device);
+  em_tensor_init(&p->b, like->ctx, like->dtype, like->device);
+  p->ndim = 0;
+  p->sum = 0;
+}
+
+static void product_release(product *p) {
+  em_tensor_release(&p->a);
+  em_tensor_release(&p->b);
+}
+
+static void set_shape(product *p, int ndim, const int64_t *size) {
+  p->ndim = ndim;
+  for (int i = 0; i < ndim; i++) p->size[i] = size[i];
+}
+
+static const char *dname(const em_tensor *t) { return em_dtype_info[t->dtype].name; }
+
+static const char *shape_of(const em_tensor *t, shape_buf buf) {
+  return em_tensor_shape_str(t, buf, sizeof(shape_buf));
+}
+
+static const char *shape_str(int ndim, const int64_t *size, shape_buf buf) {
+  long long s[EM_MAX_DIMS];
+  for (int i = 0; i < ndim; i++) s[i] = size[i];
+  return em_format_sizes(buf, sizeof(shape_buf), ndim, s);
+}
+
+/* Do x and y share memory? (any views of one storage count) */
+static int shares(const em_tensor *x, const em_tensor *y) {
+  return x->storage && x->storage == y->storage;
+}
+
+static int same_view(const em_tensor *x, const em_tensor *y) {
+  if (x == y) return 1;
+  if (!shares(x, y) || x->offset != y->offset || !em_tensor_same_shape(x, y)) return 0;
+  for (int i = 0; i < x->ndim; i++)
+    if (x->size[i] > 1 && x->stride[i] != y->stride[i]) return 0;
+  return 1;
+}
+
+/* The two multiplied operands: one dtype, one device, a dtype BLAS-like code handles. */
+static int check_pair(const char *op, const em_tensor *a, const em_tensor *b) {
+  if (a->dtype != b->dtype) return em_error("%s: dtypes %s and %s differ", op, dname(a), dname(b));
+  int st = em_check_same_device(op, a, b);
+  if (st != EM_OK) return st;
+  if (a->dtype == EM_BOOL) return em_error("%s: bool tensors cannot be multiplied", op);
+  return EM_OK;
+}
+
+/* The result r and the added term m against the operands (a) and the result shape:
+ * dtypes, devices, integer scalars for integer dtypes, m broadcasting to the result,
+ * and an in-place update (r is m) only when m already has the result's shape. */
+static int check_output(const product *p, const em_tensor *r, const em_tensor *a) {
+  shape_buf x, y;
+  if (r->dtype != a->dtype)
+    return em_error("%s: the result is %s but the inputs are %s", p->op, dname(r), dname(a));
+  int st = em_check_same_device(p->op, r, a);
+  if (st != EM_OK) return st;
+  if (!em_dtype_info[a->dtype].is_float && (p->alpha != trunc(p->alpha) || p->beta != trunc(p->beta)))
+    return em_error("%s: alpha and beta must be integers for %s tensors", p->op, dname(a));
+  const em_tensor *m = p->m;
+  if (!m) return EM_OK;
+  if (m->dtype != a->dtype)
+    return em_error("%s: the added tensor is %s but the inputs are %s", p->op, dname(m), dname(a));
+  st = em_check_same_device(p->op, m, a);
+  if (st != EM_OK) return st;
+  int ok = m->ndim >= 1 && m->ndim <= p->ndim;
+  for (int i = 0; ok && i < m->ndim; i++) {
+    int64_t ms = m->size[m->ndim - 1 - i], want = p->size[p->ndim - 1 - i];
+    ok = ms == want || ms == 1;
+  }
+  if (!ok)
+    return em_error("%s: the added tensor of size %s does not broadcast to the result's size %s",
+                    p->op, shape_of(m, x), shape_str(p->ndim, p->size, y));
+  if (same_view(r, m) && !(m->ndim == p->ndim && !memcmp(m->size, p->size, sizeof(int64_t) * (size_t)p->ndim)))
+    return em_error("%s: cannot update the added tensor of size %s in place with a result of size %s",
+                    p->op, shape_of(m, x), shape_str(p->ndim, p->size, y));
+  return EM_OK;
+}
+
+/* dst := t viewed as (B, n, p), or (1, n, p) expanded to B when summing. */
+static int view3(em_tensor *dst, const em_tensor *t, const product *p) {
+  int64_t B = p->a.size[0], n = p->a.size[1], cols = p->b.size[2];
+  int64_t s[3] = {p->sum ? 1 : B, n, cols};
+  int st = em_tensor_view(dst, t, 3, s);
+  if (st == EM_OK && p->sum) {
+    s[0] = B;
+    st = em_tensor_expand(dst, dst, 3, s);
+  }
+  return st;
+}
+
+/* Runs a checked product into r. When r shares memory with an operand, or cannot be
+ * viewed as (B, n, p), the product goes to a fresh tensor that is then copied into r. */
+static int run(product *p, em_tensor *r) {
+  const em_backend *be = em_backend_of(p->a.device);
+  if (!be) return EM_ERR;
+  if (!be->blas || !be->blas->gemm)
+    return em_error("%s: not implemented for %s tensors on %s", p->op, dname(&p->a), em_device_name(p->a.device));
+  em_tensor tmp, r3;
+  em_tensor_init(&tmp, r->ctx ? r->ctx : p->a.ctx, r->dtype, r->device);
+  em_tensor_init(&r3, r->ctx, r->dtype, r->device);
+  em_tensor *target = r;
+  int in_place = p->m && same_view(r, p->m);
+  int alias = shares(r, &p->a) || shares(r, &p->b) || (p->m && !in_place && shares(r, p->m));
+  int st = EM_OK;
+  int64_t count = 1;
+  for (int i = 0; i < p->ndim; i++) count *= p->size[i];
+  if (count == 0) return em_tensor_resize(r, p->ndim, p->size);   /* nothing to compute */
+  if (!alias) {
+    st = em_tensor_resize(r, p->ndim, p->size);
+    if (st != EM_OK) goto done;
+    alias = view3(&r3, r, p) != EM_OK;   /* r's kept strides do not allow the view */
+  }
+  if (alias) {
+    target = &tmp;
+    st = em_tensor_resize(&tmp, p->ndim, p->size);
+    if (st == EM_OK) st = view3(&r3, &tmp, p);
+    if (st != EM_OK) goto done;
+  }
+  double beta = p->m ? p->beta : 0;
+  if (beta != 0 && !(in_place && target == r)) {
+    em_tensor mx;
+    em_tensor_init(&mx, p->m->ctx, p->m->dtype, p->m->device);
+    st = em_tensor_expand(&mx, p->m, p->ndim, p->size);
+    if (st == EM_OK) st = em_tensor_copy(target, &mx);
+    em_tensor_release(&mx);
+    if (st != EM_OK) goto done;
+  }
+  st = be->blas->gemm(&r3, &p->a, &p->b, p->alpha, beta);
+  if (st == EM_OK && target == &tmp) {
+    st = em_tensor_resize(r, p->ndim, p->size);
+    if (st == EM_OK) st = em_tensor_copy(r, &tmp);
+  }
+done:
+  em_tensor_release(&r3);
+  em_tensor_release(&tmp);
+  return st;
+}
+
+/* dst := t with size-1 dims inserted at d0 and then at d1 (d1 < 0: only d0). */
+static int unsqueeze2(em_tensor *dst, const em_tensor *t, int d0, int d1) {
+  int st = em_tensor_unsqueeze(dst, t, d0);
+  if (st == EM_OK && d1 >= 0) st = em_tensor_unsqueeze(dst, dst, d1);
+  return st;
+}
+
+/* Checks the output, then runs: the common tail of every op below. */
+static int finish(product *p, em_tensor *r, const em_tensor *a, int st) {
+  if (st == EM_OK) st = check_output(p, r, a);
+  if (st == EM_OK) st = run(p, r);
+  product_release(p);
+  return st;
+}
+
+static int addmm_op(const char *op, em_tensor *r, double beta, const em_tensor *m, double alpha,
+                    const em_tensor *a, const em_tensor *b) {
+  shape_buf x, y;
+  int st = check_pair(op, a, b);
+  if (st != EM_OK) return st;
+  if (a->ndim != 2 || b->ndim != 2)
+    return em_error("%s: expected 2-D matrices, got sizes %s and %s", op, shape_of(a, x), shape_of(b, y));
+  if (a->size[1] != b->size[0])
+    return em_error("%s: sizes %s and %s cannot be multiplied", op, shape_of(a, x), shape_of(b, y));
+  product p;
+  product_init(&p, op, m, beta, alpha, a);
+  set_shape(&p, 2, (int64_t[]){a->size[0], b->size[1]});
+  st = unsqueeze2(&p.a, a, 0, -1);                        /* (1, n, k) */
+  if (st == EM_OK) st = unsqueeze2(&p.b, b, 0, -1);       /* (1, k, p) */
+  return finish(&p, r, a, st);
+}
+
+int em_addmm(em_tensor *r, double beta, const em_tensor *m, double alpha, const em_tensor *a,
+             const em_tensor *b) {
+  return addmm_op("addmm", r, beta, m, alpha, a, b);
+}
+
+int em_mm(em_tensor *r, const em_tensor *a, const em_tensor *b) {
+  return addmm_op("mm", r, 0, NULL, 1, a, b);
+}
+
+static int addmv_op(const char *op, em_tensor *r, double beta, const em_tensor *v, double alpha,
+                    const em_tensor *a, const em_tensor *x) {
+  shape_buf s1, s2;
+  int st = check_pair(op, a, x);
+  if (st != EM_OK) return st;
+  if (a->ndim != 2 || x->ndim != 1)
+    return em_error("%s: expected a matrix and a vector, got sizes %s and %s", op, shape_of(a, s1), shape_of(x, s2));
+  if (a->size[1] != x->size[0])
+    return em_error("%s: sizes %s and %s cannot be multiplied", op, shape_of(a, s1), shape_of(x, s2));
+  product p;
+  product_init(&p, op, v, beta, alpha, a);
+  set_shape(&p, 1, &a->size[0]);
+  st = unsqueeze2(&p.a, a, 0, -1);                        /* (1, n, k) */
+  if (st == EM_OK) st = unsqueeze2(&p.b, x, 0, 2);        /* (1, k, 1) */
+  return finish(&p, r, a, st);
+}
+
+int em_addmv(em_tensor *r, double beta, const em_tensor *v, double alpha, const em_tensor *a,
+             const em_tensor *x) {
+  return addmv_op("addmv", r, beta, v, alpha, a, x);
+}
+
+int em_mv(em_tensor *r, const em_tensor *a, const em_tensor *x) {
+  return addmv_op("mv", r, 0, NULL, 1, a, x);
+}
+
+static int addr_op(const char *op, em_tensor *r, double beta, const em_tensor *m, double alpha,
+                   const em_tensor *x, const em_tensor *y) {
+  shape_buf s1, s2;
+  int st = check_pair(op, x, y);
+  if (st != EM_OK) return st;
+  if (x->ndim != 1 || y->ndim != 1)
+    return em_error("%s: expected two vectors, got sizes %s and %s", op, shape_of(x, s1), shape_of(y, s2));
+  product p;
+  product_init(&p, op, m, beta, alpha, x);
+  set_shape(&p, 2, (int64_t[]){x->size[0], y->size[0]});
+  st = unsqueeze2(&p.a, x, 0, 2);                         /* (1, n, 1) */
+  if (st == EM_OK) st = unsqueeze2(&p.b, y, 0, 1);        /* (1, 1, p) */
+  return finish(&p, r, x, st);
+}
+
+int em_addr(em_tensor *r, double beta, const em_tensor *m, double alpha, const em_tensor *x,
+            const em_tensor *y) {
+  return addr_op("addr", r, beta, m, alpha, x, y);
+}
+
+int em_ger(em_tensor *r, const em_tensor *x, const em_tensor *y) {
+  return addr_op("ger", r, 0, NULL, 1, x, y);
+}
+
+/* baddbmm (sum 0) and addbmm (sum 1). */
+static int batch_op(const char *op, int sum, em_tensor *r, double beta, const em_tensor *m,
+                    double alpha, const em_tensor *a, const em_tensor *b) {
+  shape_buf x, y;
+  int st = check_pair(op, a, b);
+  if (st != EM_OK) return st;
+  if (a->ndim != 3 || b->ndim != 3)
+    return em_error("%s: expected 3-D batches of matrices, got sizes %s and %s", op, shape_of(a, x), shape_of(b, y));
+  if (a->size[0] != b->size[0])
+    return em_error("%s: batches of sizes %s and %s hold different numbers of matrices", op, shape_of(a, x), shape_of(b, y));
+  if (a->size[2] != b->size[1])
+    return em_error("%s: sizes %s and %s cannot be multiplied", op, shape_of(a, x), shape_of(b, y));
+  product p;
+  product_init(&p, op, m, beta, alpha, a);
+  p.sum = sum;
+  if (sum) set_shape(&p, 2, (int64_t[]){a->size[1], b->size[2]});
+  else set_shape(&p, 3, (int64_t[]){a->size[0], a->size[1], b->size[2]});
+  em_tensor_set(&p.a, a);
+  em_tensor_set(&p.b, b);
+  return finish(&p, r, a, EM_OK);
+}
+
+int em_baddbmm(em_tensor *r, double beta, const em_tensor *m, double alpha, const em_tensor *a,
+               const em_tensor *b) {
+  return batch_op("baddbmm", 0, r, beta, m, alpha, a, b);
+}
+
+int em_bmm(em_tensor *r, const em_tensor *a, const em_tensor *b) {
+  return batch_op("bmm", 0, r, 0, NULL, 1, a, b);
+}
+
+int em_addbmm(em_tensor *r, double beta, const em_tensor *m, double alpha, const em_tensor *a,
+              const em_tensor *b) {
+  return batch_op("addbmm", 1, r, beta, m, alpha, a, b);
+}
+
+/* dst := t as a 1-D view, or a contiguous 1-D copy when its strides do not allow one. */
+static int flatten(em_tensor *dst, const em_tensor *t) {
+  int64_t n = em_tensor_numel(t);
+  if (t->ndim == 1) { em_tensor_set(dst, t); return EM_OK; }
+  if (em_tensor_view(dst, t, 1, &n) == EM_OK) return EM_OK;
+  int st = em_tensor_clone_as(dst, t, t->dtype);
+  return st == EM_OK ? em_tensor_view(dst, dst, 1, &n) : st;
+}
+
+static int dot_op(const char *op, em_tensor *out, const em_tensor *a, const em_tensor *b) {
+  shape_buf x, y;
+  int st = check_pair(op, a, b);
+  if (st != EM_OK) return st;
+  int64_t n = em_tensor_numel(a);
+  if (n != em_tensor_numel(b))
+    return em_error("%s: sizes %s and %s have different numbers of elements", op, shape_of(a, x), shape_of(b, y));
+  if (out->dtype != a->dtype)
+    return em_error("%s: the result is %s but the inputs are %s", op, dname(out), dname(a));
+  st = em_check_same_device(op, out, a);
+  if (st != EM_OK) return st;
+  const em_backend *be = em_backend_of(a->device);
+  if (!be) return EM_ERR;
+  if (!be->blas || !be->blas->dot)
+    return em_error("%s: not implemented for %s tensors on %s", op, dname(a), em_device_name(a->device));
+  int64_t one = 1;
+  st = em_tensor_resize(out, 1, &one);
+  if (st != EM_OK || n == 0) return st != EM_OK ? st : em_tensor_fill(out, 0);
+  em_tensor av, bv;
+  em_tensor_init(&av, a->ctx, a->dtype, a->device);
+  em_tensor_init(&bv, b->ctx, b->dtype, b->device);
+  st = flatten(&av, a);
+  if (st == EM_OK) st = flatten(&bv, b);
+  if (st == EM_OK) st = be->blas->dot(out, &av, &bv);
+  em_tensor_release(&av);
+  em_tensor_release(&bv);
+  return st;
+}
+
+int em_dot(em_tensor *out, const em_tensor *a, const em_tensor *b) {
+  return dot_op("dot", out, a, b);
+}
+
+/* The batched case of matmul: a (..., n, k) or (k), b (..., k, p) or (k), at least one
+ * of them with 3 or more dims. */
+static int matmul_batched(em_tensor *r, const em_tensor *a, const em_tensor *b) {
+  shape_buf x, y;
+  const char *op = "matmul";
+  product p;
+  product_init(&p, op, NULL, 0, 1, a);
+  em_tensor *a1 = &p.a, *b1 = &p.b;       /* the operands as matrices, then as batches */
+  em_tensor_set(a1, a);
+  em_tensor_set(b1, b);
+  int st = a->ndim == 1 ? em_tensor_unsqueeze(a1, a, 0) : EM_OK;    /* (1, k) */
+  if (st == EM_OK && b->ndim == 1) st = em_tensor_unsqueeze(b1, b, 1);   /* (k, 1) */
+  if (st != EM_OK) goto fail;
+  int an = a1->ndim, bn = b1->ndim;
+  int64_t n = a1->size[an - 2], k = a1->size[an - 1], cols = b1->size[bn - 1];
+  if (k != b1->size[bn - 2]) {
+    st = em_error("%s: sizes %s and %s cannot be multiplied", op, shape_of(a, x), shape_of(b, y));
+    goto fail;
+  }
+  /* broadcast the batch dims (all but the last two) */
+  int nb = (an > bn ? an : bn) - 2;
+  int64_t size[EM_MAX_DIMS], batch = 1;
+  for (int i = 0; i < nb; i++) {
+    int ia = i - (nb - (an - 2)), ib = i - (nb - (bn - 2));
+    int64_t sa = ia >= 0 ? a1->size[ia] : 1, sb = ib >= 0 ? b1->size[ib] : 1;
+    if (sa != sb && sa != 1 && sb != 1) {
+      st = em_error("%s: the batch dimensions of sizes %s and %s cannot broadcast", op, shape_of(a, x), shape_of(b, y));
+      goto fail;
+    }
+    size[i] = sa == 1 ? sb : sa;
+    batch *= size[i];
+  }
+  int nd = nb;
+  if (a->ndim > 1) size[nd++] = n;
+  if (b->ndim > 1) size[nd++] = cols;
+  set_shape(&p, nd, size);
+  int64_t s3[3] = {1, batch * n, k};
+  if (b->ndim == 2 && em_tensor_view(a1, a1, 3, s3) == EM_OK) {
+    /* (..., n, k) @ (k, p) is one (B*n, k) @ (k, p) product */
+    st = em_tensor_unsqueeze(b1, b1, 0);
+  } else {
+    int64_t full[EM_MAX_DIMS];
+    for (int i = 0; i < nb; i++) full[i] = size[i];
+    full[nb] = n, full[nb + 1] = k;
+    st = em_tensor_expand(a1, a1, nb + 2, full);
+    full[nb] = k, full[nb + 1] = cols;
+    if (st == EM_OK) st = em_tensor_expand(b1, b1, nb + 2, full);
+    em_tensor *ops[2] = {a1, b1};
+    for (int i = 0; i < 2 && st == EM_OK; i++) {
+      int64_t v[3] = {batch, ops[i]->size[nb], ops[i]->size[nb + 1]};
+      if (em_tensor_view(ops[i], ops[i], 3, v) == EM_OK) continue;
+      st = em_tensor_clone_as(ops[i], ops[i], ops[i]->dtype);   /* batch dims that do not merge */
+      if (st == EM_OK) st = em_tensor_view(ops[i], ops[i], 3, v);
+    }
+  }
+  return finish(&p, r, a, st);
+fail:
+  product_release(&p);
+  return st;
+}
+
+int em_matmul(em_tensor *r, const em_tensor *a, const em_tensor *b) {
+  shape_buf x, y;
+  const char *op = "matmul";
+  int st = check_pair(op, a, b);
+  if (st != EM_OK) return st;
+  if (a->ndim == 0 || b->ndim == 0)
+    return em_error("%s: expected tensors with at least one dimension, got sizes %s and %s", op, shape_of(a, x), shape_of(b, y));
+  if (a->ndim == 1 && b->ndim == 1) {
+    if (a->size[0] != b->size[0])
+      return em_error("%s: sizes %s and %s cannot be multiplied", op, shape_of(a, x), shape_of(b, y));
+    return dot_op(op, r, a, b);
+  }
+  if (a->ndim == 2 && b->ndim == 2) return addmm_op(op, r, 0, NULL, 1, a, b);
+  if (a->ndim == 2 && b->ndim == 1) return addmv_op(op, r, 0, NULL, 1, a, b);
+  return matmul_batched(r, a, b);
+}
