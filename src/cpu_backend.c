@@ -37,7 +37,7 @@ const em_backend em_cpu_backend = {
   .blas = &em_cpu_blas,
   .random = &em_cpu_random,
   .nn = &em_cpu_nn,
-  .optim = NULL,
+  .optim = &em_cpu_optim,
   .rnn = NULL,
-  .attention = NULL,
+  .attention = &em_cpu_attention,
 };
