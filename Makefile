@@ -37,6 +37,7 @@ endif
 CORE_SRC := $(filter-out src/lua_main.c src/lua_repl.c,$(wildcard src/*.c))
 OBJ      := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 EXE_OBJ  := $(BUILD)/obj/lua_main.o $(BUILD)/obj/lua_repl.o
+HOST_PROGS := $(BUILD)/examples/embed $(BUILD)/spec/host_threads $(BUILD)/spec/host_memlimit
 
 ifneq ($(WITH_CUDA),)
   CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
@@ -48,7 +49,8 @@ ifneq ($(WITH_CUDA),)
 endif
 
 .PHONY: all deps test bench clean install check-deps
-all: check-deps $(BUILD)/lib/libember.a $(BUILD)/lib/libember.so $(BUILD)/lua/ember/core.so $(BUILD)/ember
+all: check-deps $(BUILD)/lib/libember.a $(BUILD)/lib/libember.so $(BUILD)/lua/ember/core.so $(BUILD)/ember \
+     $(HOST_PROGS)
 
 # Calls `make deps` only when a package is missing.
 check-deps:
@@ -88,9 +90,22 @@ $(BUILD)/lua/ember/core.so: $(OBJ)
 $(BUILD)/ember: $(EXE_OBJ) $(OBJ)
 	$(CC) -o $@ $^ $(LUA_LIB) $(LIBS) -ledit -ldl -Wl,-E
 
+# C hosts (src/ember_host.h), linked statically with the engine and Lua as a game
+# would be: the game-loop example and the host tests of spec/ways_in.
+HOST_LIBS = $(BUILD)/lib/libember.a $(LUA_LIB) $(LIBS) -ldl -lpthread
+
+$(BUILD)/examples/embed: examples/embed/embed.c src/ember_host.h $(BUILD)/lib/libember.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(HOST_LIBS)
+
+$(BUILD)/spec/%: spec/ways_in/%.c src/ember_host.h $(BUILD)/lib/libember.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(HOST_LIBS)
+
 # Stock lua5.4 and busted find the module and the Lua files in the build tree.
 TEST_ENV := LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
-            LUA_CPATH="$(abspath $(BUILD))/lua/?.so;;" OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2}
+            LUA_CPATH="$(abspath $(BUILD))/lua/?.so;;" OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} \
+            EMBER_BUILD="$(abspath $(BUILD))"
 
 test: all
 	$(TEST_ENV) busted --lua=lua5.4 $(BUSTED_ARGS)
@@ -98,13 +113,21 @@ test: all
 bench: all
 	$(TEST_ENV) lua5.4 bench/run.lua $(BENCH_ARGS)
 
+# Lua's standard layout under PREFIX: the executable, the Lua files, the C module,
+# and for C hosts the libraries and headers. The rockspec sets each folder itself.
+BINDIR     ?= $(PREFIX)/bin
+LUADIR     ?= $(PREFIX)/share/lua/5.4
+CMODDIR    ?= $(PREFIX)/lib/lua/5.4
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+
 install: all
-	install -d $(PREFIX)/bin $(PREFIX)/lib $(PREFIX)/include/ember $(PREFIX)/lib/lua/5.4/ember $(PREFIX)/share/lua/5.4
-	install -m 755 $(BUILD)/ember $(PREFIX)/bin/ember
-	install -m 644 $(BUILD)/lib/libember.a $(BUILD)/lib/libember.so $(PREFIX)/lib/
-	install -m 755 $(BUILD)/lua/ember/core.so $(PREFIX)/lib/lua/5.4/ember/core.so
-	install -m 644 src/*.h $(PREFIX)/include/ember/
-	cp -r lua/* $(PREFIX)/share/lua/5.4/
+	install -d $(BINDIR) $(LUADIR) $(CMODDIR)/ember $(LIBDIR) $(INCLUDEDIR)/ember
+	install -m 755 $(BUILD)/ember $(BINDIR)/ember
+	cp -r lua/* $(LUADIR)/
+	install -m 755 $(BUILD)/lua/ember/core.so $(CMODDIR)/ember/core.so
+	install -m 644 $(BUILD)/lib/libember.a $(BUILD)/lib/libember.so $(LIBDIR)/
+	install -m 644 src/*.h $(INCLUDEDIR)/ember/
 
 clean:
 	rm -rf $(BUILD)

@@ -2,10 +2,13 @@
  *   ember script.lua args...   run a script (arg table as in lua5.4)
  *   ember -e 'code'            run a string
  *   ember -i [script]          interactive after the script
- *   ember                      the REPL (lua_repl.c)
+ *   ember                      the REPL (lua_repl.c); with stdin not a terminal,
+ *                              stdin runs as a script (as lua5.4 does)
  * `ember.core` is preloaded; package.path finds Ember's Lua files next to the binary
- * (../lua in the build tree, ../share/lua/5.4 when installed). */
+ * (../lua in the build tree, ../share/lua/5.4 when installed). Ctrl-C interrupts
+ * running Lua code with an "interrupted!" error, as in lua.c. */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +32,36 @@ static int msghandler(lua_State *L) {
   return 1;
 }
 
-/* Calls the function below nargs arguments with a traceback handler; prints errors. */
+/* --- Ctrl-C while Lua runs (the scheme of lua.c) ---
+ * The handler cannot raise an error itself; it sets a hook on the running state that
+ * raises "interrupted!" at the next call, return, line or instruction count. */
+static lua_State *running_L;   /* the state ember_docall is running, for the handler */
+
+static void stop_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+static void on_interrupt(int sig) {
+  signal(sig, SIG_DFL);   /* a second Ctrl-C before the hook runs ends the process */
+  lua_sethook(running_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+/* Calls the function below nargs arguments with a traceback handler; prints errors.
+ * Ctrl-C during the call raises "interrupted!" inside it. */
 int ember_docall(lua_State *L, int nargs, int nres) {
   int base = lua_gettop(L) - nargs;
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
+  struct sigaction on = {0}, old;
+  on.sa_handler = on_interrupt;
+  sigemptyset(&on.sa_mask);
+  running_L = L;
+  sigaction(SIGINT, &on, &old);
   int status = lua_pcall(L, nargs, nres, base);
+  sigaction(SIGINT, &old, NULL);
+  if (lua_gethook(L) == stop_hook) lua_sethook(L, NULL, 0, 0);   /* Ctrl-C came too late */
   lua_remove(L, base);
   if (status != LUA_OK) {
     fprintf(stderr, "ember: %s\n", lua_tostring(L, -1));
@@ -132,7 +159,10 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "-e") == 0) { status = run_string(L, argv[++i]); ran = 1; }
   }
   if (status == LUA_OK && script) { status = run_script(L, argv[script], argv, argc, script); ran = 1; }
-  if (status == LUA_OK && (interactive || !ran)) ember_repl(L);
+  if (status == LUA_OK && (interactive || !ran)) {
+    if (interactive || isatty(STDIN_FILENO)) ember_repl(L);
+    else status = run_script(L, "-", argv, argc, argc - 1);
+  }
   lua_close(L);
   return status == LUA_OK ? 0 : 1;
 }
