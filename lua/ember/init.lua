@@ -46,6 +46,17 @@ function ember.ones_like(x, dtype) return core.ones(x:size(), dtype or x:dtype()
 function ember.empty_like(x, dtype) return core.empty(x:size(), dtype or x:dtype()) end
 function ember.full_like(x, v, dtype) return core.full(x:size(), v, dtype or x:dtype()) end
 
+-- Torch7's `*`: a tensor times a number scales; two tensors multiply as matrices
+-- (1-D . 1-D is a dot product, 2-D x 1-D a matrix-vector product, batched with broadcasting).
+do
+  local mt, scale = core.metatable, core.metatable.__mul
+  local isTensor, matmul = core.isTensor, core.matmul
+  mt.__mul = function(a, b)
+    if isTensor(a) and isTensor(b) then return matmul(a, b) end
+    return scale(a, b)
+  end
+end
+
 local ok, printing = pcall(require, 'ember.print')
 if ok then printing.install(ember) end
 
