@@ -4,7 +4,9 @@
 -- persistent history and `?` help.
 local W = require 'ways_in.util'
 
-local socket = ('ember-repl-spec-%d'):format(math.random(1, 1e9))
+-- Each test gets its own tmux server (socket), so a server still shutting down after
+-- one test never swallows the next test's session.
+local socket
 local tmp = W.tmpdir()
 local history = tmp .. '/history'
 
@@ -14,7 +16,7 @@ local function tmux(args) return W.sh(('tmux -L %s -f /dev/null %s'):format(sock
 local function start()
   local cmd = ('env EMBER_HISTORY=%s LUA_PATH=%s %s'):format(
     W.q(history), W.q(os.getenv('LUA_PATH') or ''), W.q(W.exe))
-  tmux('kill-server 2>/dev/null')
+  socket = ('ember-repl-spec-%d-%d'):format(os.time(), math.random(1, 1e9))
   tmux('new-session -d -s repl -x 100 -y 40 ' .. W.q(cmd))
 end
 
@@ -51,7 +53,7 @@ local function line(s) at_prompt(s); keys('Enter') end
 describe('the ember REPL (through tmux)', function()
   before_each(function()
     start()
-    wait_for('Ctrl-D quits')
+    wait_for('Ctrl-D quits', 15)
   end)
   after_each(function() tmux('kill-server 2>/dev/null') end)
   teardown(function() W.sh('rm -rf ' .. W.q(tmp)) end)
