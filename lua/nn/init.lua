@@ -53,6 +53,10 @@ for _, file in ipairs {
   'Bilinear',
   'ConcatTable', 'Concat', 'ParallelTable', 'JoinTable', 'SplitTable', 'CAddTable', 'CMulTable',
   'View', 'Reshape', 'Flatten', 'Transpose', 'Narrow', 'Select', 'Padding', 'Graph', 'Residual',
+  'SpatialConvolution', 'SpatialDilatedConvolution', 'SpatialFullConvolution',
+  'TemporalConvolution', 'SpatialMaxPooling', 'SpatialAveragePooling',
+  'SpatialAdaptiveAveragePooling', 'BatchNormalization', 'SpatialBatchNormalization',
+  'SpatialDropout', 'LeakyReLU', 'ELU', 'SiLU', 'HardTanh', 'SoftPlus',
   'LayerNorm', 'GELU', 'Dropout', 'MultiheadAttention', 'TransformerBlock', 'GPT',
 } do
   require('nn.' .. file)
