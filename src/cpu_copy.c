@@ -18,6 +18,24 @@ static int plain_type(em_dtype dt) {
          dt == EM_INT16 || dt == EM_INT8 || dt == EM_UINT8;
 }
 
+/* Any plain type into bool: nonzero is true (nan is nonzero, as in C). */
+#define TO_BOOL_RUN(S)                                                             \
+  for (int64_t i = 0; i < n; i++)                                                  \
+    *(uint8_t *)(d + i * sd) = *(const S *)(s + i * ss) != 0
+
+static int to_bool(char *d, int64_t sd, const char *s, em_dtype st, int64_t ss, int64_t n) {
+  switch (st) {
+  case EM_FLOAT32: TO_BOOL_RUN(float); return 1;
+  case EM_FLOAT64: TO_BOOL_RUN(double); return 1;
+  case EM_INT64: TO_BOOL_RUN(int64_t); return 1;
+  case EM_INT32: TO_BOOL_RUN(int32_t); return 1;
+  case EM_INT16: TO_BOOL_RUN(int16_t); return 1;
+  case EM_INT8: TO_BOOL_RUN(int8_t); return 1;
+  case EM_UINT8: TO_BOOL_RUN(uint8_t); return 1;
+  default: return 0;
+  }
+}
+
 /* src type dispatch for a fixed destination type D */
 #define FROM_ANY(D)                                                                \
   switch (st) {                                                                    \
@@ -35,6 +53,8 @@ static int plain_type(em_dtype dt) {
 /* Fast conversions; returns 0 when the pair needs the exact scalar path. */
 static int convert_fast(char *d, em_dtype dt, int64_t sd, const char *s, em_dtype st,
                         int64_t ss, int64_t n) {
+  if (st == EM_BOOL) st = EM_UINT8;          /* bool bytes are 0 or 1 */
+  if (dt == EM_BOOL) return to_bool(d, sd, s, st, ss, n);
   if (!plain_type(dt) || !plain_type(st)) return 0;
   int src_float = st == EM_FLOAT32 || st == EM_FLOAT64;
   switch (dt) {
