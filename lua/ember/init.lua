@@ -60,4 +60,6 @@ end
 local ok, printing = pcall(require, 'ember.print')
 if ok then printing.install(ember) end
 
+require('ember.serialize').install(ember)
+
 return ember

@@ -1,0 +1,344 @@
+-- torch.save / torch.load / torch.serialize / torch.deserialize in Torch7's .t7 format
+-- (binary or ascii), so files move both ways between Ember and Torch7. The object
+-- graph is walked here; bytes and storage payloads move in C (ember.core.serial).
+--
+-- What a file may hold: nil, numbers, strings, booleans, tables (shared references and
+-- cycles kept), tensors of every dtype (views and shared storages kept) and objects of
+-- known classes (nn modules; see registerClass). Loading never runs code from the
+-- file: functions (type tags 6, 7, 8) are refused, and every size, offset, stride and
+-- count is checked against the file and the storage before anything is allocated.
+local core = require 'ember.core'
+local serial = core.serial
+
+local M = {}
+
+local TYPE_NIL, TYPE_NUMBER, TYPE_STRING, TYPE_TABLE, TYPE_TORCH, TYPE_BOOLEAN = 0, 1, 2, 3, 4, 5
+local MAX_DEPTH = 10000   -- nesting of tables and objects a file may have
+
+-- Torch7 class names of tensors and storages, per Ember dtype.
+local classDtype = { Float = 'float32', Double = 'float64', Half = 'float16', BFloat16 = 'bfloat16',
+                     Long = 'int64', Int = 'int32', Short = 'int16', Char = 'int8',
+                     Byte = 'uint8', Bool = 'bool', Cuda = 'float32' }  -- Cuda: loaded on the host
+local tensorDtype, storageDtype, tensorName, storageName = {}, {}, {}, {}
+for prefix, dtype in pairs(classDtype) do
+  tensorDtype['torch.' .. prefix .. 'Tensor'] = dtype
+  storageDtype['torch.' .. prefix .. 'Storage'] = dtype
+  if prefix ~= 'Cuda' then
+    tensorName[dtype] = 'torch.' .. prefix .. 'Tensor'
+    storageName[dtype] = 'torch.' .. prefix .. 'Storage'
+  end
+end
+
+-- Classes besides nn's that load may build, by Torch7 class name.
+local registry = {}
+
+-- Per-class adjustments of the field table: Torch7's nn.ReLU is an nn.Threshold and
+-- needs threshold/val/inplace, which Ember's ReLU does not use but keeps.
+local saveFixups = {
+  ['nn.ReLU'] = function(fields)
+    if fields.threshold == nil then fields.threshold = 0 end
+    if fields.val == nil then fields.val = 0 end
+    if fields.inplace == nil then fields.inplace = false end
+  end,
+}
+
+-- Makes load build objects of class `name` as setmetatable(fields, class). Use it for
+-- classes that are not nn modules (those are found by name once 'nn' is loaded).
+function M.registerClass(name, class)
+  assert(type(name) == 'string', 'registerClass: the class name must be a string')
+  assert(type(class) == 'table', 'registerClass: the class must be a table (the instances\' metatable)')
+  registry[name] = class
+end
+
+local function findClass(name)
+  if registry[name] then return registry[name] end
+  local short = name:match('^nn%.([%w_]+)$')
+  if short then
+    local ok, nn = pcall(require, 'nn')
+    local class = ok and type(nn) == 'table' and rawget(nn, short)
+    if type(class) == 'table' and class.__typename == name then return class end
+  end
+end
+
+local function checkFormat(fname, format)
+  if format == nil or format == 'binary' then return false end
+  if format == 'ascii' then return true end
+  error(("%s: format must be 'binary' or 'ascii', got %s"):format(fname, tostring(format)), 3)
+end
+
+---------------------------------------------------------------------------- writing
+
+-- Where in the object the writer is, for messages: obj.modules[2].f
+local function pathString(path)
+  local parts = { 'obj' }
+  for _, k in ipairs(path) do
+    if type(k) == 'string' and k:match('^[%a_][%w_]*$') then parts[#parts + 1] = '.' .. k
+    elseif type(k) == 'string' then parts[#parts + 1] = ('[%q]'):format(k)
+    else parts[#parts + 1] = '[' .. tostring(k) .. ']' end
+  end
+  return table.concat(parts)
+end
+
+local writeObject
+
+-- The object index of key (a table, tensor or storage key) in index (default: the
+-- state's) and whether it is new.
+local function indexOf(st, key, index)
+  index = index or st.index
+  local idx = index[key]
+  if idx then return idx, false end
+  st.count = st.count + 1
+  index[key] = st.count
+  return st.count, true
+end
+
+local function writeTorchHeader(w, className)
+  w:string('V 1')
+  w:string(className)
+end
+
+-- tensor: header, then its storage as an object written once per storage
+local function writeTensor(st, t)
+  local w = st.w
+  local idx, new = indexOf(st, t)
+  w:int(TYPE_TORCH)
+  w:int(idx)
+  if not new then return end
+  writeTorchHeader(w, tensorName[t:dtype()])
+  w:tensorHeader(t)
+  local key = serial.storageKey(t)
+  if key == nil or t:dim() == 0 then w:int(TYPE_NIL) return end
+  st.storageKeys[t:dtype()] = st.storageKeys[t:dtype()] or {}   -- one storage object per dtype
+  local sidx, snew = indexOf(st, key, st.storageKeys[t:dtype()])
+  w:int(TYPE_TORCH)
+  w:int(sidx)
+  if snew then
+    writeTorchHeader(w, storageName[t:dtype()])
+    w:storage(t)
+  end
+end
+
+local function writeTable(st, t)
+  local w = st.w
+  local idx, new = indexOf(st, t)
+  w:int(TYPE_TABLE)
+  w:int(idx)
+  if not new then return end
+  local path = st.path
+  if #path >= MAX_DEPTH then error(('save: objects nested deeper than %d'):format(MAX_DEPTH), 0) end
+  local n = 0
+  for _ in next, t do n = n + 1 end
+  w:int(n)
+  for k, v in next, t do
+    path[#path + 1] = k
+    writeObject(st, k)
+    writeObject(st, v)
+    path[#path] = nil
+  end
+end
+
+-- an instance of a class: a torch object whose payload is a copy of its fields
+local function writeInstance(st, obj, className)
+  local w = st.w
+  local idx, new = indexOf(st, obj)
+  w:int(TYPE_TORCH)
+  w:int(idx)
+  if not new then return end
+  writeTorchHeader(w, className)
+  local fields = {}
+  for k, v in next, obj do fields[k] = v end
+  if saveFixups[className] then saveFixups[className](fields) end
+  writeTable(st, fields)
+end
+
+function writeObject(st, v)
+  local w, ty = st.w, type(v)
+  if ty == 'nil' then w:int(TYPE_NIL)
+  elseif ty == 'number' then w:int(TYPE_NUMBER) w:double(v)
+  elseif ty == 'string' then w:int(TYPE_STRING) w:string(v)
+  elseif ty == 'boolean' then w:int(TYPE_BOOLEAN) w:int(v and 1 or 0)
+  elseif core.isTensor(v) then writeTensor(st, v)
+  elseif ty == 'table' then
+    local mt = getmetatable(v)
+    local name = type(mt) == 'table' and rawget(mt, '__typename')
+    if type(name) == 'string' then writeInstance(st, v, name) else writeTable(st, v) end
+  elseif ty == 'function' then
+    error(('save: cannot save the function at %s: a saved file holds data, never code')
+          :format(pathString(st.path)), 0)
+  else
+    error(('save: cannot save the %s at %s'):format(ty, pathString(st.path)), 0)
+  end
+end
+
+-- Writes obj with writer w, then commits it; on any error the writer is dropped (a
+-- file target keeps its previous contents) and the error is raised again.
+local function writeAll(w, obj)
+  local ok, err = pcall(writeObject, { w = w, index = {}, storageKeys = {}, count = 0, path = {} }, obj)
+  if not ok then
+    w:abort()
+    error(err, 0)
+  end
+  return w:commit()
+end
+
+-- torch.save(path, obj [, 'binary'|'ascii']): atomically (a temporary file, fsync,
+-- rename); a failure leaves any previous file at path untouched.
+function M.save(path, obj, format)
+  assert(type(path) == 'string', 'save: the path must be a string')
+  writeAll(serial.writer(path, checkFormat('save', format)), obj)
+end
+
+-- torch.serialize(obj [, format]) -> string, the bytes torch.save would write
+function M.serialize(obj, format)
+  return writeAll(serial.writer(nil, checkFormat('serialize', format)), obj)
+end
+
+---------------------------------------------------------------------------- reading
+
+local readObject
+
+local function fail(st, at, fmt, ...)
+  error(('load: %s at byte %d: ' .. fmt):format(st.r:name(), at, ...), 0)
+end
+
+-- A float64 from the file; integral values become Lua integers (Torch7 has only one
+-- number type; -0.0, fractions, infinities and NaN stay floats).
+local function toNumber(x)
+  local i = math.tointeger(x)
+  if i and (i ~= 0 or 1 / x > 0) then return i end
+  return x
+end
+
+local function readTable(st, at, idx, depth)
+  local r = st.r
+  local n = r:int()
+  r:count('int32', 2 * n, 'table size')   -- each pair holds at least two type tags
+  local t = {}
+  st.objects[idx] = t
+  for _ = 1, n do
+    local kat = r:pos()
+    local k = readObject(st, depth + 1)
+    local v = readObject(st, depth + 1)
+    if k == nil or k ~= k then fail(st, kat, 'a table key is %s', tostring(k)) end
+    rawset(t, k, v)
+  end
+  return t
+end
+
+local function readTensor(st, at, idx, dtype, depth)
+  local sizes, strides, offset = st.r:tensorHeader()
+  local storage = readObject(st, depth + 1)
+  local t
+  if #sizes == 0 then
+    t = core.new(dtype)
+  elseif storage == nil then
+    local ok, err = pcall(serial.view, core.new(dtype), offset, sizes, strides)
+    if not ok then fail(st, at, 'a tensor with elements has no storage (%s)', err) end
+    t = err
+  else
+    if st.storages[storage] ~= dtype then
+      fail(st, at, 'a %s tensor\'s storage is a %s', dtype, st.storages[storage] or type(storage))
+    end
+    local ok, err = pcall(serial.view, storage, offset, sizes, strides)
+    if not ok then fail(st, at, '%s', err) end
+    t = err
+  end
+  st.objects[idx] = t
+  return t
+end
+
+local function readInstance(st, at, idx, className, depth)
+  local class = findClass(className)
+  if not class then
+    fail(st, at, "unknown class '%s'; require the package that defines it, or "
+         .. "torch.registerClass('%s', class)", className, className)
+  end
+  local obj = setmetatable({}, class)
+  st.objects[idx] = obj
+  local fields = readObject(st, depth + 1)
+  if type(fields) ~= 'table' or getmetatable(fields) ~= nil then
+    fail(st, at, 'the fields of a %s are a %s, not a table', className, type(fields))
+  end
+  for k, v in next, fields do rawset(obj, k, v) end
+  return obj
+end
+
+local function readTorch(st, at, depth)
+  local r = st.r
+  local idx = r:int()
+  if st.objects[idx] ~= nil then return st.objects[idx] end
+  local version = r:string()
+  local className = version
+  if version:match('^V %d+$') then className = r:string() end
+  if tensorDtype[className] then return readTensor(st, at, idx, tensorDtype[className], depth) end
+  local dtype = storageDtype[className]
+  if dtype then
+    local s = r:storage(dtype)
+    st.storages[s] = dtype
+    st.objects[idx] = s
+    return s
+  end
+  return readInstance(st, at, idx, className, depth)
+end
+
+function readObject(st, depth)
+  local r = st.r
+  local at = r:pos()
+  if depth > MAX_DEPTH then fail(st, at, 'objects nested deeper than %d', MAX_DEPTH) end
+  local tag = r:int()
+  if tag == TYPE_NIL then return nil
+  elseif tag == TYPE_NUMBER then return toNumber(r:double())
+  elseif tag == TYPE_STRING then return r:string()
+  elseif tag == TYPE_BOOLEAN then return r:int() ~= 0
+  elseif tag == TYPE_TABLE then
+    local idx = r:int()
+    if st.objects[idx] ~= nil then return st.objects[idx] end
+    return readTable(st, at, idx, depth)
+  elseif tag == TYPE_TORCH then return readTorch(st, at, depth)
+  elseif tag >= 6 and tag <= 8 then
+    fail(st, at, 'the file holds a Lua function (type tag %d); loading code is refused', tag)
+  end
+  fail(st, at, 'unknown type tag %d', tag)
+end
+
+local function readAll(r)
+  local st = { r = r, objects = {}, storages = setmetatable({}, { __mode = 'k' }) }
+  local ok, obj = pcall(readObject, st, 0)
+  r:close()
+  if not ok then error(obj, 0) end
+  return obj
+end
+
+-- The first byte of a binary file is a type tag (0..8); an ascii file starts with a digit.
+local function looksAscii(first) return first ~= nil and first:match('^%s*%d') ~= nil end
+
+-- torch.load(path [, 'binary'|'ascii']) -> obj; the format is detected when omitted
+function M.load(path, format)
+  assert(type(path) == 'string', 'load: the path must be a string')
+  local ascii = checkFormat('load', format)
+  if format == nil then
+    local f = io.open(path, 'rb')
+    if f then ascii = looksAscii(f:read(4)) f:close() end
+  end
+  return readAll(serial.reader(path, ascii))
+end
+
+-- torch.deserialize(str [, format]) -> obj
+function M.deserialize(str, format)
+  assert(type(str) == 'string', 'deserialize: expected a string')
+  local ascii = checkFormat('deserialize', format)
+  if format == nil then ascii = looksAscii(str:sub(1, 4)) end
+  return readAll(serial.reader(str, ascii, true))
+end
+
+-- Installs save, load, serialize, deserialize, registerClass and the safetensors
+-- functions on the torch/ember module.
+function M.install(torch)
+  for _, name in ipairs { 'save', 'load', 'serialize', 'deserialize', 'registerClass' } do
+    torch[name] = M[name]
+  end
+  local safetensors = require 'ember.safetensors'
+  torch.saveSafetensors, torch.loadSafetensors = safetensors.save, safetensors.load
+end
+
+return M
