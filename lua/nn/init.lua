@@ -62,4 +62,6 @@ for _, file in ipairs {
   require('nn.' .. file)
 end
 
+require 'nn.cuda'   -- Module:cuda(), Criterion:cuda(), nn.autocast
+
 return nn
