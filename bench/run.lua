@@ -1,36 +1,59 @@
--- Ember's benchmarks (`make bench`, i.e. lua5.4 bench/run.lua [options]). Not tests: no
--- figure here fails the build; the table says which targets were met on this run.
+-- Ember's benchmarks (`make bench`, i.e. lua5.4 bench/run.lua [options] [workloads]). Not
+-- tests: no figure here fails the build; the table says which targets were met on this run.
 --   W0   torch.mm(c, a, b), float32 N x N, N = 1024 and 2048 -> GFLOP/s. Target: at least
 --        95% of the same sgemm called directly (bench/gemm_direct.c, same OpenBLAS, same
 --        timing). PyTorch's figure (shared/bench/pytorch/w0_gemm.py) is shown beside it.
---   W5a  c:add(a, b) on 10-element float32 tensors -> us per call. Reference: PyTorch's
---        w5_overhead.py; target: no slower than it. Skipped while `add` is missing.
---   MIX  (only when named in --only) mm 512 then three element-wise ops on 2^20 floats
+--   W5a  c:add(a, b) on 10-element float32 tensors -> us per call; target <= 0.2 us
+--        (absolute); PyTorch's figure from w5_overhead.py beside it.
+--   W1 W2 W3 W4 W5 (= W5b, W5c)  the nn workloads: bench/w*_*.lua against
+--        shared/bench/pytorch/w*_*.py, each side in its own child process (peak RSS =
+--        the child's VmHWM), --nn-rounds processes per side, alternating; medians.
+--   STARTUP  `ember -e "require 'nn'"`, median wall time of 20 runs; target < 30 ms.
+--   FMNIST   one epoch of examples/fashion_mnist_mlp.lua end to end (when it exists).
+--   MIX  (only when named) mm 512 then three element-wise ops on 2^20 floats
 --        -> ms per iteration: the two thread pools taking turns (bench/blas_variants.sh).
--- Runs are interleaved (Ember, direct OpenBLAS, PyTorch in each round); medians are
--- reported. Options: --rounds N (default 5; PyTorch's W0 runs in at most 3 of them,
--- while it has used under 45 s)
--- --only W0,W5a,MIX  --no-reference  --json FILE (append one line per result)
+-- Workloads are named as arguments (`make bench BENCH_ARGS="w1 w2"`, any case) or with
+-- --only W0,W5a; default: all but MIX. Options: --rounds N (W0/W5a rounds, default 5;
+-- PyTorch's W0 runs in at most 3 of them, while it has used under 45 s)
+-- --nn-rounds N (processes per side for W1-W5, default 3; each does --runs 3 timed runs)
+-- --retries N (redo a timed run polluted by other processes at most N times, default 1;
+-- both sides, PyTorch's through common.timed_runs' default)
+-- --no-reference  --json FILE (append one line per result)
 -- --wait S (first wait up to S seconds for a quiet machine: shared/bench/wait_idle.sh).
 -- Environment: EMBER_SHARED (default ../shared from the repository root), EMBER_BUILD
--- (where helpers are built; the Makefile sets it), EMBER_BLAS_DIR / EMBER_BLAS_INC.
+-- (where helpers are built and `ember` is; the Makefile sets it), EMBER_BLAS_DIR / _INC.
 local torch = require 'torch'
 
-local opts = { rounds = 5, only = { W0 = true, W5a = true }, reference = true }
+local ALL = { 'W0', 'W5a', 'W1', 'W2', 'W3', 'W4', 'W5', 'STARTUP', 'FMNIST' }
+local opts = { rounds = 5, nn_rounds = 3, retries = 1, reference = true }
 do
-  local i = 1
+  local i, named = 1, nil
+  local function name(w)
+    for _, k in ipairs { 'W0', 'W5a', 'W1', 'W2', 'W3', 'W4', 'W5', 'STARTUP', 'FMNIST', 'MIX' } do
+      if k:lower() == w:lower() then return k end
+    end
+    error('bench/run.lua: unknown workload ' .. w)
+  end
   while i <= #arg do
     local a = arg[i]
     if a == '--rounds' then opts.rounds = assert(tonumber(arg[i + 1]), '--rounds N'); i = i + 1
+    elseif a == '--nn-rounds' then opts.nn_rounds = assert(tonumber(arg[i + 1]), '--nn-rounds N'); i = i + 1
+    elseif a == '--retries' then opts.retries = assert(tonumber(arg[i + 1]), '--retries N'); i = i + 1
     elseif a == '--only' then
-      opts.only = {}
-      for w in assert(arg[i + 1], '--only LIST'):gmatch('[^,]+') do opts.only[w] = true end
+      named = named or {}
+      for w in assert(arg[i + 1], '--only LIST'):gmatch('[^,]+') do named[name(w)] = true end
       i = i + 1
     elseif a == '--no-reference' then opts.reference = false
     elseif a == '--json' then opts.json = assert(arg[i + 1], '--json FILE'); i = i + 1
     elseif a == '--wait' then opts.wait = assert(tonumber(arg[i + 1]), '--wait S'); i = i + 1
+    elseif a:sub(1, 1) ~= '-' then named = named or {}; named[name(a)] = true
     else error('bench/run.lua: unknown option ' .. a) end
     i = i + 1
+  end
+  opts.only = named
+  if not opts.only then
+    opts.only = {}
+    for _, w in ipairs(ALL) do opts.only[w] = true end
   end
 end
 
@@ -105,22 +128,52 @@ local function python_ok()
   return opts.reference and file_exists(shared .. '/bench/pytorch/common.py')
 end
 
--- Runs a PyTorch reference script; returns {workload = median}.
--- Under load the scripts retry polluted runs (5 s pauses), so each process gets at most
--- limit seconds; a result line is written as soon as each workload is measured.
-local function pytorch(script, extra, limit)
-  local json = os.tmpname()
-  local cmd = ('timeout %d python3 %s/bench/pytorch/%s --threads 2 %s --json %s > /dev/null 2>&1')
-              :format(limit, shared, script, extra or '', json)
+local python = file_exists('/usr/bin/python3') and '/usr/bin/python3' or 'python3'
+local ember = (outdir:match('^(.*)/bench$') or '.') .. '/ember'
+
+-- Reads the JSON result lines both sides write (common.py, bench/common.lua):
+-- {workload = {value, foreign, rss, loss_first, loss_last}}.
+local function read_results(json)
   local res = {}
-  sh(cmd)
-  for line in io.lines(json) do
+  local f = io.open(json)
+  if not f then return res end
+  for line in f:lines() do
     local w, m = line:match('"workload": "([^"]+)".-"median": ([-%d.eE+]+)')
-    local f = line:match('"max_foreign_cpu": ([-%d.eE+]+)')
-    if w then res[w] = { value = tonumber(m), foreign = tonumber(f) } end
+    local num = function(k) return tonumber(line:match('"' .. k .. '": ([-%d.eE+]+)')) end
+    if w then
+      res[w] = { value = tonumber(m), foreign = num('max_foreign_cpu'), rss = num('peak_rss_mb'),
+                 loss_first = num('loss_first'), loss_last = num('loss_last') }
+    end
   end
+  f:close()
   os.remove(json)
   return res
+end
+
+-- Runs a PyTorch reference script in its own process; returns read_results' table.
+-- Under load the scripts retry polluted runs (5 s pauses): common.timed_runs' default
+-- max_retries is set to --retries, and each process gets at most limit seconds; a result
+-- line is written as soon as each workload is measured.
+local function pytorch(script, extra, limit)
+  local json = os.tmpname()
+  local dir = shared .. '/bench/pytorch'
+  local boot = ('import sys, runpy; sys.path.insert(0, %q); import common; '
+                .. 'common.timed_runs.__defaults__ = (0.15, %d); sys.argv = sys.argv[1:]; '
+                .. 'runpy.run_path(sys.argv[0], run_name="__main__")'):format(dir, opts.retries)
+  sh(("timeout %d %s -c '%s' %s/%s --threads 2 %s --json %s > /dev/null 2>&1")
+     :format(limit, python, boot, dir, script, extra or '', json))
+  return read_results(json)
+end
+
+-- Runs an Ember workload script (bench/<script>) in its own process, as pytorch().
+-- Returns the results and the script's output.
+local function ember_script(script, extra, limit)
+  local json = os.tmpname()
+  local p = io.popen(('timeout %d %s %s/bench/%s --threads 2 --retries %d %s --json %s 2>&1')
+                     :format(limit, ember, root, script, opts.retries, extra or '', json))
+  local out = p:read('a')
+  p:close()
+  return read_results(json), out
 end
 
 local results = {}   -- {name, unit, ember = {...}, refs = {{label, values}}, target...}
@@ -182,6 +235,8 @@ local function w0()
 end
 
 -- --- W5a ---
+-- PyTorch's W5a figures: from the w5_overhead.py processes W5 runs, else from one here.
+local py_w5a = {}
 local function w5a()
   if not torch.methods.add then
     add_result { name = 'W5a add10', unit = 'us/call', skipped = 'c:add is not implemented yet' }
@@ -191,18 +246,120 @@ local function w5a()
   local N = 100000
   for _ = 1, 10000 do c:add(a, b) end
   local ember, foreign = {}, 0
-  local py = {}
   for r = 1, opts.rounds do
     local dt, f = timed(function() for _ = 1, N do c:add(a, b) end end)
     ember[#ember + 1] = dt / N * 1e6
     foreign = math.max(foreign, f)
-    if r == math.ceil(opts.rounds / 2) and python_ok() then
-      local x = pytorch('w5_overhead.py', '--runs 3', 60)['W5a_add10']
-      if x then py[1] = x.value end
+    if r == math.ceil(opts.rounds / 2) and python_ok() and not opts.only.W5 then
+      local x = pytorch('w5_overhead.py', '--runs 3', 120)['W5a_add10']
+      if x then py_w5a[#py_w5a + 1] = x.value end
     end
   end
   add_result { name = 'W5a add10', unit = 'us/call', higher = false, ember = ember, foreign = foreign,
-               refs = { { 'PyTorch', py, target = 1.0 } } }
+               abs = 0.2, refs = { { 'PyTorch', py_w5a } } }
+end
+
+-- --- W1-W5: the nn workloads, each side in its own processes ---
+-- flop: FLOPs per sample of the forward and backward GEMMs/convs that the step needs
+-- (3x forward, less the first layer's gradient w.r.t. the data), for the fraction of peak.
+local PEAK = 230e9   -- float32 FLOP/s: 2 cores x 32 FLOP/cycle x ~3.6 GHz
+local NN = {
+  W1 = { script = 'w1_mlp', { key = 'W1_mlp', name = 'W1 MLP', target = 1.05, flop = 2407424 } },
+  W2 = { script = 'w2_cnn', { key = 'W2_cnn', name = 'W2 CNN', target = 2.0, flop = 15396864 } },
+  W3 = { script = 'w3_lstm', { key = 'W3_lstm', name = 'W3 LSTM', target = 1.3 } },
+  W4 = { script = 'w4_transformer', { key = 'W4_transformer', name = 'W4 GPT', target = 1.5 } },
+  W5 = { script = 'w5_overhead', { key = 'W5b_xor_steps', name = 'W5b XOR steps', target = 10 },
+         { key = 'W5c_infer_latency', name = 'W5c infer 64', abs = 2.0 } },
+}
+
+local function nn_workload(id)
+  local spec = NN[id]
+  local acc = {}
+  for i, k in ipairs(spec) do acc[i] = { ember = {}, py = {}, foreign = 0 } end
+  local skipped, out
+  for round = 1, opts.nn_rounds do
+    local function run_ember()
+      local res
+      res, out = ember_script(spec.script .. '.lua', '--runs 3', 300)
+      for i, k in ipairs(spec) do
+        local x = res[k.key]
+        if x then
+          local e = acc[i]
+          e.ember[#e.ember + 1] = x.value
+          e.foreign = math.max(e.foreign, x.foreign or 0)
+          e.rss = math.max(e.rss or 0, x.rss or 0)
+          e.loss = x.loss_first and ('%.3f -> %.3f'):format(x.loss_first, x.loss_last)
+          e.loss_ok = not x.loss_first or x.loss_last < x.loss_first
+        end
+      end
+      if not res[spec[1].key] then skipped = out:match('[^\n]*not available[^\n]*') or 'failed: ' .. out:sub(-300) end
+    end
+    local function run_py()
+      if not python_ok() then return end
+      local res = pytorch(spec.script .. '.py', '--runs 3', 300)
+      for i, k in ipairs(spec) do
+        local x = res[k.key]
+        if x then
+          local e = acc[i]
+          e.py[#e.py + 1] = x.value
+          e.py_rss = math.max(e.py_rss or 0, x.rss or 0)
+        end
+      end
+      if res.W5a_add10 then py_w5a[#py_w5a + 1] = res.W5a_add10.value end
+    end
+    if round % 2 == 1 then run_ember(); run_py() else run_py(); run_ember() end
+    if skipped then break end
+  end
+  for i, k in ipairs(spec) do
+    local e = acc[i]
+    if skipped then
+      add_result { name = k.name, unit = '', skipped = skipped }
+    else
+      local unit = k.abs and 'us/call' or (id == 'W3' or id == 'W4') and 'tokens/s'
+                   or id == 'W5' and 'steps/s' or 'samples/s'
+      add_result { name = k.name, unit = unit, higher = not k.abs, ember = e.ember, foreign = e.foreign,
+                   abs = k.abs, flop = k.flop, rss = e.rss, py_rss = e.py_rss, loss = e.loss,
+                   loss_ok = e.loss_ok, refs = { { 'PyTorch', e.py, target = k.target } } }
+    end
+  end
+end
+
+-- --- STARTUP: `ember -e "require 'nn'"`, 20 processes ---
+local function startup()
+  local function median_ms(cmd)
+    local t = {}
+    for i = 1, 20 do
+      local t0 = now()
+      sh(cmd)
+      t[i] = (now() - t0) * 1e3
+    end
+    return median(t)
+  end
+  local shell = median_ms('true')
+  local e = median_ms(ember .. [[ -e "require 'nn'"]])
+  local bare = median_ms(ember .. [[ -e ""]])
+  add_result { name = 'STARTUP nn', unit = 'ms', higher = false, ember = { e }, abs = 30, refs = {},
+               note = ('`ember -e ""` %.1f ms; the shell itself %.1f ms (included)'):format(bare, shell) }
+end
+
+-- --- FMNIST: one epoch of the Fashion-MNIST MLP example, end to end ---
+local function fmnist()
+  local ex = root .. '/examples/fashion_mnist_mlp.lua'
+  if not file_exists(ex) then
+    add_result { name = 'FMNIST MLP 1 ep', unit = 's', skipped = 'examples/fashion_mnist_mlp.lua is absent' }
+    return
+  end
+  local t0 = now()
+  local p = io.popen(('timeout 600 %s %s --epochs 1 --out %s 2>&1'):format(ember, ex, os.tmpname() .. '.d'))
+  local out = p:read('a')
+  local ok = p:close()
+  local dt = now() - t0
+  if not ok then
+    add_result { name = 'FMNIST MLP 1 ep', unit = 's', skipped = 'failed: ' .. out:sub(-200):gsub('\n', ' ') }
+    return
+  end
+  add_result { name = 'FMNIST MLP 1 ep', unit = 's', higher = false, ember = { dt }, refs = {},
+               note = 'end to end, loading included; last line: ' .. (out:match('([^\n]+)\n*$') or '') }
 end
 
 -- --- MIX: one GEMM pool and one element-wise pool taking turns ---
@@ -234,28 +391,35 @@ if opts.wait and opts.wait > 0 then sh(('bash %s/bench/wait_idle.sh %d'):format(
 print(('# Ember bench: %d rounds, %d threads, OpenBLAS %s'):format(opts.rounds, torch.getnumthreads(), blas_variant()))
 if not direct then print('# direct OpenBLAS baseline could not be built: W0 has no target') end
 if not python_ok() then print('# PyTorch references skipped (' .. (opts.reference and shared .. ' not found' or '--no-reference') .. ')') end
-for _, w in ipairs { { 'W0', w0 }, { 'W5a', w5a }, { 'MIX', mix } } do
+for _, w in ipairs { { 'W0', w0 }, { 'W5a', w5a }, { 'W1' }, { 'W2' }, { 'W3' }, { 'W4' }, { 'W5' },
+                    { 'STARTUP', startup }, { 'FMNIST', fmnist }, { 'MIX', mix } } do
   if opts.only[w[1]] then
     local t0 = now()
-    w[2]()
+    if w[2] then w[2]() else nn_workload(w[1]) end
     io.stderr:write(('# %s took %.0f s\n'):format(w[1], now() - t0))
   end
 end
 
--- --- the table ---
+-- --- the tables ---
 local function fmt(v) return v and (v >= 100 and ('%.1f'):format(v) or ('%.3g'):format(v)) or 'n/a' end
-print(('%-16s %-8s %9s  %9s %-16s %6s  %-18s %s'):format('workload', 'unit', 'Ember', 'reference', '', 'ratio', 'target', 'result'))
+local LINE = '%-16s %-9s %9s  %9s %-16s %6s  %-18s %s'
+print(LINE:format('workload', 'unit', 'Ember', 'reference', '', 'ratio', 'target', 'result'))
 local json = opts.json and assert(io.open(opts.json, 'a'))
+local ratios, extras = {}, {}
 for _, r in ipairs(results) do
   if r.skipped then
-    print(('%-16s %-8s %9s  skipped: %s'):format(r.name, r.unit, '-', r.skipped))
+    print(('%-16s %-9s %9s  skipped: %s'):format(r.name, r.unit, '-', r.skipped))
   else
     local e = median(r.ember)
-    local note = ('runs %s; others used <= %.2f CPUs'):format(#r.ember, r.foreign or 0)
+    local note = r.note or ('runs %s; others used <= %.2f CPUs'):format(#r.ember, r.foreign or 0)
     if r.check then note = note .. ('; max err %.2g'):format(r.check) end
-    if #r.refs == 0 then
-      print(('%-16s %-8s %9s  %9s %-16s %6s  %-18s %s'):format(r.name, r.unit, fmt(e), '-', '', '', '', note))
+    if r.loss then note = note .. ('; loss %s%s'):format(r.loss, r.loss_ok and '' or ' NOT DECREASED') end
+    local abs_target, abs_result = '', ''
+    if r.abs then
+      abs_target = ('%s %g %s'):format(r.higher and '>=' or '<=', r.abs, r.unit:match('^(%a+)'))
+      abs_result = ((r.higher and e >= r.abs) or (not r.higher and e <= r.abs)) and 'PASS' or 'FAIL'
     end
+    if #r.refs == 0 then print(LINE:format(r.name, r.unit, fmt(e), '-', '', '', abs_target, abs_result .. '   ' .. note)) end
     for i, ref in ipairs(r.refs) do
       local v = median(ref[2])
       local ratio = v and e / v
@@ -263,20 +427,60 @@ for _, r in ipairs(results) do
       if ref.target then
         target = (r.higher and '>= %.2f x ref' or '<= %.2f x ref'):format(ref.target)
         result = not ratio and 'n/a' or ((r.higher and ratio >= ref.target) or (not r.higher and ratio <= ref.target)) and 'PASS' or 'FAIL'
+      elseif i == 1 and r.abs then
+        target, result = abs_target, abs_result
       end
-      print(('%-16s %-8s %9s  %9s %-16s %6s  %-18s %s'):format(i == 1 and r.name or '', i == 1 and r.unit or '',
+      print(LINE:format(i == 1 and r.name or '', i == 1 and r.unit or '',
             i == 1 and fmt(e) or '', fmt(v), ref[1], ratio and ('%.3f'):format(ratio) or 'n/a', target,
             result .. (i == 1 and '   ' .. note or '')))
+      if ratio then
+        ratios[#ratios + 1] = ('%s/%s %.4f %s'):format(r.name:gsub(' ', '_'), ref[1]:gsub(' ', '_'), ratio,
+                                                      r.higher and 'higher' or 'lower')
+      end
     end
+    if r.rss or r.flop or r.name:match('^W0') then extras[#extras + 1] = r end
     if json then
       json:write(('{"workload": "%s", "unit": "%s", "ember": %s, "runs": [%s], "blas": "%s"'):format(
         r.name, r.unit, e, table.concat(r.ember, ', '), blas_variant()))
       for _, ref in ipairs(r.refs) do
         json:write((', "%s": %s'):format(ref[1], median(ref[2]) or 'null'))
       end
+      if r.rss then json:write((', "rss_mb": %.1f, "pytorch_rss_mb": %s'):format(r.rss, r.py_rss or 'null')) end
       json:write('}\n')
     end
   end
 end
+
+-- Peak RSS of each side's process (VmHWM; target: Ember <= 1/4 of PyTorch's) and, for the
+-- compute-bound workloads, the fraction of the machine's float32 peak each side reaches.
+print()
+print(('%-16s %9s %9s %6s  %-8s %-6s  %s'):format('workload', 'RSS MB E', 'RSS MB P', 'ratio', 'target', 'result', 'fraction of 230 GFLOP/s peak (Ember / PyTorch)'))
+for _, r in ipairs(extras) do
+  local rss, rr, res = '-', '-', ''
+  if r.rss then
+    rss = ('%9.0f %9s'):format(r.rss, r.py_rss and ('%.0f'):format(r.py_rss) or 'n/a')
+    rr = r.py_rss and ('%.3f'):format(r.rss / r.py_rss) or 'n/a'
+    res = r.py_rss and (r.rss <= r.py_rss / 4 and 'PASS' or 'FAIL') or 'n/a'
+  else
+    rss = ('%9s %9s'):format('-', '-')
+  end
+  local peak = ''
+  local function frac(v)
+    if not v then return 'n/a' end
+    local flops = r.flop and v * r.flop or v * 1e9
+    return ('%.0f%%'):format(100 * flops / PEAK)
+  end
+  if r.flop or r.name:match('^W0') then
+    local py
+    for _, ref in ipairs(r.refs) do if ref[1] == 'PyTorch' then py = median(ref[2]) end end
+    peak = frac(median(r.ember)) .. ' / ' .. frac(py)
+  end
+  print(('%-16s %s %6s  %-8s %-6s  %s'):format(r.name, rss, rr, r.rss and '<= 0.25' or '', res, peak))
+end
+print()
+print('ratios for bench/RESULTS.md (Ember / reference; check.lua reads this block):')
+print('```ratios')
+for _, l in ipairs(ratios) do print(l) end
+print('```')
 if json then json:close() end
-print(('# %.0f s; figures on a shared 2-core machine are provisional (see bench/README.md)'):format(now() - t_start))
+print(('# %.0f s; figures on a shared 2-core machine are provisional (see bench/RESULTS.md)'):format(now() - t_start))
