@@ -18,6 +18,7 @@ typedef struct product {
   int ndim;                      /* the result's shape */
   int64_t size[EM_MAX_DIMS];
   int sum;                       /* addbmm: the B products summed into one (n, p) */
+  int borrowed;                  /* a and b are borrowed views (no storage reference) */
 } product;
 
 static void product_init(product *p, const char *op, const em_tensor *m, double beta,
@@ -30,11 +31,29 @@ static void product_init(product *p, const char *op, const em_tensor *m, double 
   em_tensor_init(&p->b, like->ctx, like->dtype, like->device);
   p->ndim = 0;
   p->sum = 0;
+  p->borrowed = 0;
 }
 
 static void product_release(product *p) {
+  if (p->borrowed) return;
   em_tensor_release(&p->a);
   em_tensor_release(&p->b);
+}
+
+/* dst := t as a (1, rows, cols) view with strides (0, rs, cs), without taking a
+ * reference to t's storage: valid while t is, and never released. The view the
+ * unsqueezes below would build, made without their bookkeeping (the common 2-D and 1-D
+ * products are mostly this overhead when they are small). */
+static void borrow3(em_tensor *dst, const em_tensor *t, int64_t rows, int64_t cols, int64_t rs,
+                    int64_t cs) {
+  dst->storage = t->storage;
+  dst->ctx = t->ctx;
+  dst->offset = t->offset;
+  dst->dtype = t->dtype;
+  dst->device = t->device;
+  dst->ndim = 3;
+  dst->size[0] = 1, dst->size[1] = rows, dst->size[2] = cols;
+  dst->stride[0] = 0, dst->stride[1] = rs, dst->stride[2] = cs;
 }
 
 static void set_shape(product *p, int ndim, const int64_t *size) {
@@ -136,10 +155,22 @@ static int run(product *p, em_tensor *r) {
   int64_t count = 1;
   for (int i = 0; i < p->ndim; i++) count *= p->size[i];
   if (count == 0) return em_tensor_resize(r, p->ndim, p->size);   /* nothing to compute */
+  em_tensor r3b;                         /* r as a borrowed (1, n, p) view: one product */
+  int borrow_r = 0;
   if (!alias) {
     st = em_tensor_resize(r, p->ndim, p->size);
     if (st != EM_OK) goto done;
-    alias = view3(&r3, r, p) != EM_OK;   /* r's kept strides do not allow the view */
+    int64_t n = p->a.size[1], cols = p->b.size[2];
+    int plain = p->ndim == 2 ? p->size[0] == n && p->size[1] == cols
+              : p->ndim == 1 && ((cols == 1 && p->size[0] == n) || (n == 1 && p->size[0] == cols));
+    if (p->a.size[0] == 1 && !p->sum && plain) {
+      int64_t rs = p->ndim == 2 ? r->stride[0] : cols == 1 ? r->stride[0] : 0;
+      int64_t cs = p->ndim == 2 ? r->stride[1] : cols == 1 ? 0 : r->stride[0];
+      borrow3(&r3b, r, n, cols, rs, cs);
+      borrow_r = 1;
+    } else {
+      alias = view3(&r3, r, p) != EM_OK;   /* r's kept strides do not allow the view */
+    }
   }
   if (alias) {
     target = &tmp;
@@ -156,7 +187,7 @@ static int run(product *p, em_tensor *r) {
     em_tensor_release(&mx);
     if (st != EM_OK) goto done;
   }
-  st = be->blas->gemm(&r3, &p->a, &p->b, p->alpha, beta);
+  st = be->blas->gemm(borrow_r ? &r3b : &r3, &p->a, &p->b, p->alpha, beta);
   if (st == EM_OK && target == &tmp) {
     st = em_tensor_resize(r, p->ndim, p->size);
     if (st == EM_OK) st = em_tensor_copy(r, &tmp);
@@ -164,13 +195,6 @@ static int run(product *p, em_tensor *r) {
 done:
   em_tensor_release(&r3);
   em_tensor_release(&tmp);
-  return st;
-}
-
-/* dst := t with size-1 dims inserted at d0 and then at d1 (d1 < 0: only d0). */
-static int unsqueeze2(em_tensor *dst, const em_tensor *t, int d0, int d1) {
-  int st = em_tensor_unsqueeze(dst, t, d0);
-  if (st == EM_OK && d1 >= 0) st = em_tensor_unsqueeze(dst, dst, d1);
   return st;
 }
 
@@ -194,8 +218,9 @@ static int addmm_op(const char *op, em_tensor *r, double beta, const em_tensor *
   product p;
   product_init(&p, op, m, beta, alpha, a);
   set_shape(&p, 2, (int64_t[]){a->size[0], b->size[1]});
-  st = unsqueeze2(&p.a, a, 0, -1);                        /* (1, n, k) */
-  if (st == EM_OK) st = unsqueeze2(&p.b, b, 0, -1);       /* (1, k, p) */
+  p.borrowed = 1;
+  borrow3(&p.a, a, a->size[0], a->size[1], a->stride[0], a->stride[1]);   /* (1, n, k) */
+  borrow3(&p.b, b, b->size[0], b->size[1], b->stride[0], b->stride[1]);   /* (1, k, p) */
   return finish(&p, r, a, st);
 }
 
@@ -220,8 +245,9 @@ static int addmv_op(const char *op, em_tensor *r, double beta, const em_tensor *
   product p;
   product_init(&p, op, v, beta, alpha, a);
   set_shape(&p, 1, &a->size[0]);
-  st = unsqueeze2(&p.a, a, 0, -1);                        /* (1, n, k) */
-  if (st == EM_OK) st = unsqueeze2(&p.b, x, 0, 2);        /* (1, k, 1) */
+  p.borrowed = 1;
+  borrow3(&p.a, a, a->size[0], a->size[1], a->stride[0], a->stride[1]);   /* (1, n, k) */
+  borrow3(&p.b, x, x->size[0], 1, x->stride[0], 0);                       /* (1, k, 1) */
   return finish(&p, r, a, st);
 }
 
@@ -244,8 +270,9 @@ static int addr_op(const char *op, em_tensor *r, double beta, const em_tensor *m
   product p;
   product_init(&p, op, m, beta, alpha, x);
   set_shape(&p, 2, (int64_t[]){x->size[0], y->size[0]});
-  st = unsqueeze2(&p.a, x, 0, 2);                         /* (1, n, 1) */
-  if (st == EM_OK) st = unsqueeze2(&p.b, y, 0, 1);        /* (1, 1, p) */
+  p.borrowed = 1;
+  borrow3(&p.a, x, x->size[0], 1, x->stride[0], 0);       /* (1, n, 1) */
+  borrow3(&p.b, y, 1, y->size[0], 0, y->stride[0]);       /* (1, 1, p) */
   return finish(&p, r, x, st);
 }
 
@@ -336,6 +363,38 @@ int em_dot(em_tensor *out, const em_tensor *a, const em_tensor *b) {
   return dot_op("dot", out, a, b);
 }
 
+/* matmul's row vector times a matrix: r (p) := x (k) @ b (k, p). */
+static int vecmat_op(const char *op, em_tensor *r, const em_tensor *x, const em_tensor *b) {
+  shape_buf s1, s2;
+  if (x->size[0] != b->size[0])
+    return em_error("%s: sizes %s and %s cannot be multiplied", op, shape_of(x, s1), shape_of(b, s2));
+  product p;
+  product_init(&p, op, NULL, 0, 1, x);
+  set_shape(&p, 1, &b->size[1]);
+  p.borrowed = 1;
+  borrow3(&p.a, x, 1, x->size[0], 0, x->stride[0]);                       /* (1, 1, k) */
+  borrow3(&p.b, b, b->size[0], b->size[1], b->stride[0], b->stride[1]);   /* (1, k, p) */
+  return finish(&p, r, x, EM_OK);
+}
+
+/* r := x @ w^T + bias (nn.Linear): x (N, in) -> r (N, out), or x (in) -> r (out);
+ * w (out, in); bias (out) or NULL. */
+int em_linear(em_tensor *r, const em_tensor *x, const em_tensor *w, const em_tensor *bias) {
+  shape_buf s1, s2;
+  const char *op = "linear";
+  int st = check_pair(op, x, w);
+  if (st != EM_OK) return st;
+  if (w->ndim != 2 || (x->ndim != 1 && x->ndim != 2) || x->size[x->ndim - 1] != w->size[1])
+    return em_error("%s: input of size %s does not fit a weight of size %s", op, shape_of(x, s1), shape_of(w, s2));
+  if (bias && (bias->ndim != 1 || bias->size[0] != w->size[0]))
+    return em_error("%s: bias of size %s does not fit a weight of size %s", op, shape_of(bias, s1), shape_of(w, s2));
+  if (x->ndim == 1) return addmv_op(op, r, 1, bias, 1, w, x);
+  em_tensor wt = *w;                     /* w^T (in, out), borrowed */
+  wt.size[0] = w->size[1], wt.size[1] = w->size[0];
+  wt.stride[0] = w->stride[1], wt.stride[1] = w->stride[0];
+  return addmm_op(op, r, 1, bias, 1, x, &wt);
+}
+
 /* The batched case of matmul: a (..., n, k) or (k), b (..., k, p) or (k), at least one
  * of them with 3 or more dims. */
 static int matmul_batched(em_tensor *r, const em_tensor *a, const em_tensor *b) {
@@ -411,5 +470,6 @@ int em_matmul(em_tensor *r, const em_tensor *a, const em_tensor *b) {
   }
   if (a->ndim == 2 && b->ndim == 2) return addmm_op(op, r, 0, NULL, 1, a, b);
   if (a->ndim == 2 && b->ndim == 1) return addmv_op(op, r, 0, NULL, 1, a, b);
+  if (a->ndim == 1 && b->ndim == 2) return vecmat_op(op, r, a, b);
   return matmul_batched(r, a, b);
 }

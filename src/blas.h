@@ -56,6 +56,10 @@ int em_bmm(em_tensor *r, const em_tensor *a, const em_tensor *b);
 int em_addbmm(em_tensor *r, double beta, const em_tensor *m, double alpha,
               const em_tensor *a, const em_tensor *b);
 
+/* r := x @ w^T + bias (nn.Linear's forward): x (N, in) -> r (N, out), or x (in) ->
+ * r (out); w (out, in); bias (out) or NULL. */
+int em_linear(em_tensor *r, const em_tensor *x, const em_tensor *w, const em_tensor *bias);
+
 /* NumPy/PyTorch matmul: 1-D . 1-D is a dot (r gets size 1), 2-D . 1-D mv, 1-D . 2-D a
  * row times a matrix (size p), 2-D . 2-D mm, and higher ranks a batched product whose
  * leading (batch) dims broadcast: (..., n, k) @ (..., k, p) -> (..., n, p). A 1-D

@@ -122,6 +122,31 @@ static void ref_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, doubl
   }
 }
 
+/* The B products of laid-out operands (A, Bo, C read a, b, c), one BLAS call each. */
+static void run_batch(em_dtype dt, double alpha, double beta, operand *A, const em_tensor *a,
+                      operand *Bo, const em_tensor *b, operand *C, const em_tensor *c,
+                      int accumulate, int64_t B, int64_t n, int64_t k, int64_t p) {
+  int64_t es = (int64_t)em_dtype_info[dt].size;
+  A->data = em_tensor_data(a);
+  A->bstride = a->stride[0] * es;
+  Bo->data = em_tensor_data(b);
+  Bo->bstride = b->stride[0] * es;
+  C->data = em_tensor_data(c);
+  C->bstride = c->stride[0] * es;
+  if (B == 1) {
+    gemm_one(dt, (blasint)n, (blasint)k, (blasint)p, alpha, A, A->data, Bo, Bo->data, beta, C, C->data);
+  } else if (!accumulate && n * k * p <= EM_BLAS_BATCH_GRAIN && em_get_num_threads() > 1) {
+    #pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < B; i++)
+      gemm_one(dt, (blasint)n, (blasint)k, (blasint)p, alpha, A, A->data + i * A->bstride, Bo,
+               Bo->data + i * Bo->bstride, beta, C, C->data + i * C->bstride);
+  } else {
+    for (int64_t i = 0; i < B; i++)
+      gemm_one(dt, (blasint)n, (blasint)k, (blasint)p, alpha, A, A->data + i * A->bstride, Bo,
+               Bo->data + i * Bo->bstride, accumulate && i > 0 ? 1 : beta, C, C->data + i * C->bstride);
+  }
+}
+
 /* float32/float64 gemm (the backend contract). An operand BLAS cannot read in place is
  * copied to a contiguous temporary; a c it cannot write is computed in one and copied
  * back. */
@@ -131,6 +156,12 @@ static int blas_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, doubl
   if (n > INT_MAX || k > INT_MAX || p > INT_MAX)
     return em_error("gemm: a %lldx%lld by %lldx%lld product is too large for BLAS's 32-bit sizes",
                     (long long)n, (long long)k, (long long)k, (long long)p);
+  operand A, Bo, C;
+  if (layout(&A, n, k, a->stride[1], a->stride[2]) && layout(&Bo, k, p, b->stride[1], b->stride[2]) &&
+      layout(&C, n, p, c->stride[1], c->stride[2])) {   /* every operand in place: no temporaries */
+    run_batch(c->dtype, alpha, beta, &A, a, &Bo, b, &C, c, accumulate, B, n, k, p);
+    return EM_OK;
+  }
   em_tensor ac, bc, cc, cview;
   em_tensor_init(&ac, a->ctx, a->dtype, a->device);
   em_tensor_init(&bc, b->ctx, b->dtype, b->device);
@@ -138,7 +169,6 @@ static int blas_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, doubl
   em_tensor_init(&cview, c->ctx, c->dtype, c->device);
   const em_tensor *ua = a, *ub = b;
   em_tensor *uc = c;
-  operand A, Bo, C;
   int st = EM_OK;
   if (!layout(&A, n, k, a->stride[1], a->stride[2])) {
     st = em_tensor_clone_as(&ac, a, a->dtype);
@@ -160,24 +190,7 @@ static int blas_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, doubl
     if (st == EM_OK && !layout(&C, n, p, cc.stride[1], cc.stride[2])) st = em_error("gemm: matrix too large for BLAS");
   }
   if (st != EM_OK) goto done;
-  int64_t es = (int64_t)em_dtype_info[c->dtype].size;
-  A.data = em_tensor_data(ua);
-  A.bstride = ua->stride[0] * es;
-  Bo.data = em_tensor_data(ub);
-  Bo.bstride = ub->stride[0] * es;
-  C.data = em_tensor_data(uc);
-  C.bstride = uc->stride[0] * es;
-  em_dtype dt = c->dtype;
-  if (!accumulate && B > 1 && n * k * p <= EM_BLAS_BATCH_GRAIN && em_get_num_threads() > 1) {
-    #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < B; i++)
-      gemm_one(dt, (blasint)n, (blasint)k, (blasint)p, alpha, &A, A.data + i * A.bstride, &Bo,
-               Bo.data + i * Bo.bstride, beta, &C, C.data + i * C.bstride);
-  } else {
-    for (int64_t i = 0; i < B; i++)
-      gemm_one(dt, (blasint)n, (blasint)k, (blasint)p, alpha, &A, A.data + i * A.bstride, &Bo,
-               Bo.data + i * Bo.bstride, accumulate && i > 0 ? 1 : beta, &C, C.data + i * C.bstride);
-  }
+  run_batch(c->dtype, alpha, beta, &A, ua, &Bo, ub, &C, uc, accumulate, B, n, k, p);
   if (uc == &cc) {
     if (accumulate) st = em_tensor_narrow(&cc, &cc, 0, 0, 1);
     if (st == EM_OK) st = em_tensor_copy(&cview, &cc);

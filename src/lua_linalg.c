@@ -81,6 +81,17 @@ static int l_dot(lua_State *L) {
   return 1;
 }
 
+/* linear(out, input, weight [, bias]) -> out := input @ weight^T + bias, nn.Linear's
+ * forward in one call: input (N, in) or (in), weight (out, in), bias (out). */
+static int l_linear(lua_State *L) {
+  em_tensor *r = em_lua_checktensor(L, 1), *x = em_lua_checktensor(L, 2);
+  em_tensor *w = em_lua_checktensor(L, 3);
+  em_tensor *b = lua_isnoneornil(L, 4) ? NULL : em_lua_checktensor(L, 4);
+  em_lua_call(L, em_linear(r, x, w, b));
+  lua_settop(L, 1);
+  return 1;
+}
+
 /* The operands of an add* call after Torch7's rules (see the header). */
 typedef struct add_args {
   int r;                   /* stack index of the result, 0 for a new one */
@@ -180,6 +191,7 @@ static const luaL_Reg functions[] = {
   {"dot", l_dot},
   {"ger", l_ger},
   {"getnumthreads", l_getnumthreads},
+  {"linear", l_linear},
   {"matmul", l_matmul},
   {"mm", l_mm},
   {"mv", l_mv},

@@ -54,57 +54,72 @@ local function checkGradOutput(self, input, gradOutput)
   end
 end
 
+local linear, matmul, addmm, addmv, addr, add = torch.linear, torch.matmul,
+  torch.addmm, torch.addmv, torch.addr, torch.add
+
+-- The shape checks run only when a call fails, to replace the core's message by one
+-- naming the module (a correct call pays one pcall, not a dozen size queries).
+local function rethrow(self, input, gradOutput, err)
+  checkInput(self, input)
+  if gradOutput then checkGradOutput(self, input, gradOutput) end
+  error(err, 0)
+end
+
 -- input (N, in) -> output (N, out); input (in) -> output (out)
 function Linear:updateOutput(input)
-  checkInput(self, input)
-  local nOut = self.weight:size(1)
-  if input:dim() == 1 then
-    self.output:resize(nOut)
-    if self.bias then self.output:copy(self.bias) else self.output:zero() end
-    self.output:addmv(1, self.weight, input)
-  else
-    local n = input:size(1)
-    self.output:resize(n, nOut)
-    if self.bias then self.output:copy(self.bias:view(1, nOut):expand(n, nOut))
-    else self.output:zero() end
-    self.output:addmm(1, input, self.weight:t())
-  end
+  local ok, err = pcall(linear, self.output, input, self.weight, self.bias)
+  if not ok then rethrow(self, input, nil, err) end
   return self.output
 end
 
--- gradOutput (N, out) -> gradInput (N, in) = gradOutput W
+-- gradOutput (N, out) -> gradInput (N, in) = gradOutput W; (out) -> (in) = W^T gradOutput
+local function gradInput(self, input, gradOutput)
+  local gi = matmul(self.gradInput, gradOutput, self.weight)
+  if not gi:isSameSizeAs(input) then error('nn.Linear: gradOutput does not match the input', 0) end
+end
+
 function Linear:updateGradInput(input, gradOutput)
-  checkInput(self, input)
-  checkGradOutput(self, input, gradOutput)
-  self.gradInput:resizeAs(input)
-  if input:dim() == 1 then
-    self.gradInput:addmv(0, 1, self.weight:t(), gradOutput)
-  else
-    self.gradInput:addmm(0, 1, gradOutput, self.weight)
-  end
+  local ok, err = pcall(gradInput, self, input, gradOutput)
+  if not ok then rethrow(self, input, gradOutput, err) end
   return self.gradInput
 end
 
 -- gradWeight (out, in) += scale gradOutput^T input; gradBias (out) += scale sum_N gradOutput
-function Linear:accGradParameters(input, gradOutput, scale)
-  checkInput(self, input)
-  checkGradOutput(self, input, gradOutput)
-  scale = scale or 1
+local function accGrad(self, input, gradOutput, scale)
+  local gw, gb = self.gradWeight, self.gradBias
   if input:dim() == 1 then
-    self.gradWeight:addr(scale, gradOutput, input)
-    if self.bias then self.gradBias:add(scale, gradOutput) end
+    addr(gw, 1, gw, scale, gradOutput, input)
+    if gb then add(gb, gb, scale, gradOutput) end
   else
-    self.gradWeight:addmm(scale, gradOutput:t(), input)
-    if self.bias then self.gradBias:addmv(scale, gradOutput:t(), self:onesBuffer(input:size(1))) end
+    local gt = gradOutput:t()
+    addmm(gw, 1, gw, scale, gt, input)
+    if gb then addmv(gb, 1, gb, scale, gt, self:onesBuffer(input:size(1))) end
   end
+end
+
+function Linear:accGradParameters(input, gradOutput, scale)
+  local ok, err = pcall(accGrad, self, input, gradOutput, scale or 1)
+  if not ok then rethrow(self, input, gradOutput, err) end
+end
+
+-- updateGradInput then accGradParameters, under one pcall
+local function backward(self, input, gradOutput, scale)
+  gradInput(self, input, gradOutput)
+  accGrad(self, input, gradOutput, scale)
+end
+
+function Linear:backward(input, gradOutput, scale)
+  local ok, err = pcall(backward, self, input, gradOutput, scale or 1)
+  if not ok then rethrow(self, input, gradOutput, err) end
+  return self.gradInput
 end
 
 -- A vector of n ones (N, kept between calls)
 function Linear:onesBuffer(n)
   local b = self.addBuffer
-  if not b or b:nElement() ~= n or b:dtype() ~= self.weight:dtype() then
+  if not b or self.addBufferN ~= n then   -- type() converts addBuffer with the weights
     b = torch.ones(n, self.weight:dtype())
-    self.addBuffer = b
+    self.addBuffer, self.addBufferN = b, n
   end
   return b
 end

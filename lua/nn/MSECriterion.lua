@@ -12,16 +12,18 @@ function MSECriterion:__init(reduction)
   self.diff = torch.Tensor()
 end
 
+local add, mul, dot = torch.add, torch.mul, torch.dot
+
 -- input (any), target (same size) -> a number, or (like input) for 'none'
 function MSECriterion:updateOutput(input, target)
   utils.checkSameSize(self, 'target', target, input)
-  local diff = self.diff:resizeAs(input):copy(input):add(-1, target)
+  local diff = add(self.diff, input, -1, target)
   local reduction = self:getReduction()
   if reduction == 'none' then
     self.output = diff:clone():cmul(diff)
   else
-    local s = diff:dot(diff)
-    self.output = reduction == 'mean' and s / input:nElement() or s
+    local s = dot(diff, diff)
+    self.output = reduction == 'mean' and s / diff:nElement() or s
   end
   return self.output
 end
@@ -30,9 +32,8 @@ end
 function MSECriterion:updateGradInput(input, target, gradOutput)
   utils.checkSameSize(self, 'target', target, input)
   local reduction = self:getReduction()
-  local gi = self.gradInput:resizeAs(input):copy(input):add(-1, target)
-  if reduction == 'mean' then gi:mul(2 / input:nElement())
-  else gi:mul(2) end
+  local gi = add(self.gradInput, input, -1, target)
+  mul(gi, gi, reduction == 'mean' and 2 / gi:nElement() or 2)
   if reduction == 'none' and gradOutput then gi:cmul(gradOutput) end
   return gi
 end

@@ -1,5 +1,7 @@
 -- nn.Sequential: children applied in order; module i's output is module i+1's input.
+local torch = require 'torch'
 local nn = require 'nn'
+local utils = nn.utils
 
 local Sequential, parent = nn.class('nn.Sequential', nn.Container)
 
@@ -22,12 +24,35 @@ function Sequential:remove(index)
   return table.remove(self.modules, index)
 end
 
+-- The children run under one xpcall per pass (not one per child): self._at records the
+-- child running, so an error is rethrown naming it as Container:rethrowErrors does.
+local function traceback(err)
+  err = tostring(err)
+  if err:find('\nstack traceback:', 1, true) then return err end
+  return debug.traceback(err, 2)
+end
+
+local function rethrow(self, input, err)
+  local i = self._at
+  local m = self.modules[i]
+  local moduleInput = i > 1 and self.modules[i - 1].output or input
+  error(('%s: module %d (%s) failed on input of size %s: %s'):format(torch.type(self), i,
+        torch.type(m), utils.sizeStr(moduleInput), err), 0)
+end
+
+local function forwardAll(self, input)
+  local modules, current = self.modules, input
+  for i = 1, #modules do
+    self._at = i
+    current = modules[i]:updateOutput(current)
+  end
+  return current
+end
+
 -- input (as module 1 takes it) -> output (as the last module gives it)
 function Sequential:updateOutput(input)
-  local current = input
-  for i, m in ipairs(self.modules) do
-    current = self:rethrowErrors(m, i, 'updateOutput', current)
-  end
+  local ok, current = xpcall(forwardAll, traceback, self, input)
+  if not ok then rethrow(self, input, current) end
   self.output = current
   self._pass = 'forward'
   return current
@@ -37,15 +62,21 @@ local function checkForward(self, what)
   if not self._pass then error(('nn.Sequential: %s called before forward'):format(what), 3) end
 end
 
+local function backwardAll(self, fname, input, gradOutput, scale)
+  local modules, current = self.modules, gradOutput
+  for i = #modules, 1, -1 do
+    self._at = i
+    local m = modules[i]
+    current = m[fname](m, i > 1 and modules[i - 1].output or input, current, scale)
+  end
+  return current
+end
+
 -- Runs fname ('updateGradInput' or 'backward') from the last module to the first;
 -- returns the first module's gradInput.
 local function backwards(self, fname, input, gradOutput, scale)
-  local current = gradOutput
-  for i = #self.modules, 1, -1 do
-    local m = self.modules[i]
-    local moduleInput = i > 1 and self.modules[i - 1].output or input
-    current = self:rethrowErrors(m, i, fname, moduleInput, current, scale)
-  end
+  local ok, current = xpcall(backwardAll, traceback, self, fname, input, gradOutput, scale)
+  if not ok then rethrow(self, input, current) end
   self.gradInput = current
   self._pass = 'backward'
   return current
