@@ -111,6 +111,12 @@ static int overlaps(const em_tensor *a, const em_tensor *b) {
   return a->offset != b->offset || a->dtype != b->dtype || memcmp(a->stride, b->stride, sizeof a->stride);
 }
 
+static void copy_iter_run(const em_iter *it, int64_t r, em_dtype dt, em_dtype sdt) {
+  char *p[EM_ITER_MAX];
+  em_iter_run(it, r, p);
+  copy_run(p[0], dt, it->inner_stride[0], p[1], sdt, it->inner_stride[1], it->inner);
+}
+
 int em_cpu_copy(em_tensor *dst, const em_tensor *src) {
   if (src->device.type != EM_CPU || dst->device.type != EM_CPU)
     return em_error("copy: the CPU backend cannot reach %s memory", em_device_name(src->device.type != EM_CPU ? src->device : dst->device));
@@ -140,13 +146,29 @@ int em_cpu_copy(em_tensor *dst, const em_tensor *src) {
     }
     return EM_OK;
   }
-  #pragma omp parallel for schedule(static) if (total >= 4 * EM_PARALLEL_GRAIN)
-  for (int64_t r = 0; r < it.nruns; r++) {
-    char *p[EM_ITER_MAX];
-    em_iter_run(&it, r, p);
-    copy_run(p[0], dt, it.inner_stride[0], p[1], sdt, it.inner_stride[1], it.inner);
+  /* a plain if, not an OpenMP if clause: small copies never enter the runtime */
+  if (total >= 4 * EM_PARALLEL_GRAIN) {
+    #pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < it.nruns; r++) copy_iter_run(&it, r, dt, sdt);
+  } else {
+    for (int64_t r = 0; r < it.nruns; r++) copy_iter_run(&it, r, dt, sdt);
   }
   return EM_OK;
+}
+
+/* Run r of it := the element pattern (es bytes). */
+static void fill_iter_run(const em_iter *it, int64_t r, const unsigned char *pattern, size_t es) {
+  char *p[EM_ITER_MAX];
+  em_iter_run(it, r, p);
+  char *d = p[0];
+  int64_t sd = it->inner_stride[0], n = it->inner;
+  if (es == 1 && sd == 1) { memset(d, pattern[0], (size_t)n); return; }
+  switch (es) {
+  case 2: { uint16_t v; memcpy(&v, pattern, 2); for (int64_t i = 0; i < n; i++) *(uint16_t *)(d + i * sd) = v; break; }
+  case 4: { uint32_t v; memcpy(&v, pattern, 4); for (int64_t i = 0; i < n; i++) *(uint32_t *)(d + i * sd) = v; break; }
+  case 8: { uint64_t v; memcpy(&v, pattern, 8); for (int64_t i = 0; i < n; i++) *(uint64_t *)(d + i * sd) = v; break; }
+  default: for (int64_t i = 0; i < n; i++) d[i * sd] = (char)pattern[0]; break;
+  }
 }
 
 int em_cpu_fill(em_tensor *dst, double value) {
@@ -157,19 +179,11 @@ int em_cpu_fill(em_tensor *dst, double value) {
   em_iter it;
   em_iter_init(&it, 1, (const em_tensor *[]){dst});
   int64_t total = it.nruns * it.inner;
-  #pragma omp parallel for schedule(static) if (total >= 4 * EM_PARALLEL_GRAIN && it.nruns > 1)
-  for (int64_t r = 0; r < it.nruns; r++) {
-    char *p[EM_ITER_MAX];
-    em_iter_run(&it, r, p);
-    char *d = p[0];
-    int64_t sd = it.inner_stride[0];
-    if (es == 1 && sd == 1) { memset(d, pattern[0], (size_t)it.inner); continue; }
-    switch (es) {
-    case 2: { uint16_t v; memcpy(&v, pattern, 2); for (int64_t i = 0; i < it.inner; i++) *(uint16_t *)(d + i * sd) = v; break; }
-    case 4: { uint32_t v; memcpy(&v, pattern, 4); for (int64_t i = 0; i < it.inner; i++) *(uint32_t *)(d + i * sd) = v; break; }
-    case 8: { uint64_t v; memcpy(&v, pattern, 8); for (int64_t i = 0; i < it.inner; i++) *(uint64_t *)(d + i * sd) = v; break; }
-    default: for (int64_t i = 0; i < it.inner; i++) d[i * sd] = (char)pattern[0]; break;
-    }
+  if (total >= 4 * EM_PARALLEL_GRAIN && it.nruns > 1) {
+    #pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < it.nruns; r++) fill_iter_run(&it, r, pattern, es);
+  } else {
+    for (int64_t r = 0; r < it.nruns; r++) fill_iter_run(&it, r, pattern, es);
   }
   return EM_OK;
 }
