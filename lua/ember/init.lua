@@ -62,4 +62,8 @@ if ok then printing.install(ember) end
 
 require('ember.serialize').install(ember)
 
+-- torch.Timer() (Torch7): wall and CPU time since creation or reset
+local Timer = require 'ember.Timer'
+function ember.Timer() return Timer.new(core.clock) end
+
 return ember

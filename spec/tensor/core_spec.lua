@@ -424,3 +424,26 @@ describe('the * operator', function()
     H.raises('2x2', function() return a * torch.ones(3, 3) end)
   end)
 end)
+
+describe('torch.Timer', function()
+  it('measures wall time, pauses when stopped, and resets', function()
+    local t = torch.Timer()
+    local t0 = torch.clock()
+    while torch.clock() - t0 < 0.02 do end
+    local a = t:time()
+    assert.is_true(a.real >= 0.02 and a.real < 5)
+    assert.is_true(a.user >= 0)
+    t:stop()
+    local s1 = t:time().real
+    t0 = torch.clock()
+    while torch.clock() - t0 < 0.02 do end
+    assert.are.equal(s1, t:time().real)        -- stopped: no time passes
+    t:resume()
+    t0 = torch.clock()
+    while torch.clock() - t0 < 0.01 do end
+    assert.is_true(t:time().real >= s1 + 0.01)
+    t:reset()
+    assert.is_true(t:time().real < 0.01)
+    assert.are.equal('torch.Timer', torch.type(t))
+  end)
+end)
