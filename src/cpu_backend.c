@@ -38,6 +38,6 @@ const em_backend em_cpu_backend = {
   .random = &em_cpu_random,
   .nn = &em_cpu_nn,
   .optim = &em_cpu_optim,
-  .rnn = NULL,
+  .rnn = &em_cpu_rnn,
   .attention = &em_cpu_attention,
 };

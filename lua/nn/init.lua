@@ -58,6 +58,7 @@ for _, file in ipairs {
   'SpatialAdaptiveAveragePooling', 'BatchNormalization', 'SpatialBatchNormalization',
   'SpatialDropout', 'LeakyReLU', 'ELU', 'SiLU', 'HardTanh', 'SoftPlus',
   'LayerNorm', 'GELU', 'Dropout', 'MultiheadAttention', 'TransformerBlock', 'GPT',
+  'LookupTable', 'RNN', 'LSTM', 'GRU',
 } do
   require('nn.' .. file)
 end
