@@ -65,7 +65,10 @@ INLINE void gemm(int f64, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, blasint m, bla
 INLINE void softmax_row(int f64, void *s, int64_t Tk, int64_t jend, const uint8_t *pad) {
   double mx = -INFINITY;
   for (int64_t j = 0; j < jend; j++)
-    if (!pad || !pad[j]) mx = fmax(mx, ld(s, j, f64));
+    if (!pad || !pad[j]) {
+      double v = ld(s, j, f64);
+      mx = v > mx ? v : mx;   /* fmax without the libm call (a NaN is skipped, as fmax) */
+    }
   if (mx == -INFINITY) {                       /* every key masked: a zero row */
     for (int64_t j = 0; j < Tk; j++) st(s, j, 0, f64);
     return;

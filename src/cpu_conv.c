@@ -60,7 +60,51 @@ static void gemm(int f64, int ta, int tb, int64_t m, int64_t n, int64_t k, doubl
 }
 
 /* --- im2col / col2im; `always_inline` with a constant f64 gives one specialised copy
- * per dtype without a macro --- */
+ * per dtype. The rows are short (oW = 11 in W2's second convolution),
+ * so the copies are plain loops the compiler vectorises, not memcpy/memset calls. --- */
+
+/* One output row of column row (c, kh, kw): dst[ow] = src[ow * sW + shift] for lo <= ow
+ * < hi, 0 elsewhere (the padding). */
+#define IM2COL_ROW(T, COPY_ROW)                                                          \
+  do {                                                                                   \
+    T *d_ = (T *)col + o;                                                                \
+    const T *s_ = (const T *)img + src;                                                  \
+    for (int64_t ow = 0; ow < lo; ow++) d_[ow] = 0;                                      \
+    if (g->sW == 1)                                                                      \
+      COPY_ROW(d_ + lo, s_ + lo + shift, hi - lo);                                       \
+    else                                                                                 \
+      for (int64_t ow = lo; ow < hi; ow++) d_[ow] = s_[ow * g->sW + shift];              \
+    for (int64_t ow = hi; ow < g->oW; ow++) d_[ow] = 0;                                  \
+  } while (0)
+
+/* Copies a short row in 32-byte moves, the last one overlapping the one before (a
+ * plain loop becomes a memmove call, which costs more than an 11-float row). */
+static inline void copy_row(void *restrict d, const void *restrict s, size_t bytes) {
+  if (bytes < 32) { memcpy(d, s, bytes); return; }
+  for (size_t i = 0; i + 32 <= bytes; i += 32) memcpy((char *)d + i, (const char *)s + i, 32);
+  memcpy((char *)d + bytes - 32, (const char *)s + bytes - 32, 32);
+}
+static inline void copy_row_f32(float *d, const float *s, int64_t n) {
+  copy_row(d, s, (size_t)n * sizeof *d);
+}
+static inline void copy_row_f64(double *d, const double *s, int64_t n) {
+  copy_row(d, s, (size_t)n * sizeof *d);
+}
+
+/* The outputs ow whose tap (kh, kw) lands inside the row: lo <= ow < hi; iw = ow * sW +
+ * shift. */
+static inline void tap_range(const geom *g, int64_t kw, int64_t *shift, int64_t *lo, int64_t *hi) {
+  *shift = kw * g->dW - g->pW;
+  if (g->sW == 1) {   /* no division (it showed in profiles: one per column row) */
+    *lo = *shift >= 0 ? 0 : -*shift;
+    *hi = g->W - *shift <= 0 ? 0 : g->W - *shift;
+  } else {
+    *lo = *shift >= 0 ? 0 : (-*shift + g->sW - 1) / g->sW;
+    *hi = g->W - *shift <= 0 ? 0 : (g->W - *shift + g->sW - 1) / g->sW;
+  }
+  if (*hi > g->oW) *hi = g->oW;
+  if (*lo > *hi) *lo = *hi;
+}
 
 static inline __attribute__((always_inline)) void
 im2col_t(int f64, const void *img, const geom *g, void *col) {
@@ -70,35 +114,40 @@ im2col_t(int f64, const void *img, const geom *g, void *col) {
   for (int64_t c = 0; c < g->C; c++)
     for (int64_t kh = 0; kh < g->kH; kh++)
       for (int64_t kw = 0; kw < g->kW; kw++) {
-        int64_t row = (c * g->kH + kh) * g->kW + kw;
-        int64_t shift = kw * g->dW - g->pW;               /* iw = ow * sW + shift */
-        /* outputs whose tap lands inside the row: lo <= ow < hi */
-        int64_t lo = shift >= 0 ? 0 : (-shift + g->sW - 1) / g->sW;
-        int64_t hi = g->W - shift <= 0 ? 0 : (g->W - shift + g->sW - 1) / g->sW;
-        if (hi > g->oW) hi = g->oW;
-        if (lo > hi) lo = hi;
+        int64_t row = (c * g->kH + kh) * g->kW + kw, shift, lo, hi;
+        tap_range(g, kw, &shift, &lo, &hi);
         for (int64_t oh = 0; oh < g->oH; oh++) {
           int64_t ih = oh * g->sH - g->pH + kh * g->dH;
-          int64_t o = row * L + oh * g->oW;
-          if (ih < 0 || ih >= g->H) {
+          int64_t o = row * L + oh * g->oW, src = (c * g->H + ih) * g->W;
+          if (ih < 0 || ih >= g->H) {   /* the whole row is padding */
             memset((char *)col + (size_t)o * es, 0, (size_t)g->oW * es);
             continue;
           }
-          int64_t src = (c * g->H + ih) * g->W + shift;
-          memset((char *)col + (size_t)o * es, 0, (size_t)lo * es);
-          if (g->sW == 1) {
-            memcpy((char *)col + (size_t)(o + lo) * es, (const char *)img + (size_t)(src + lo) * es,
-                   (size_t)(hi - lo) * es);
-          } else {
-            for (int64_t ow = lo; ow < hi; ow++) {
-              if (f64) ((double *)col)[o + ow] = ((const double *)img)[src + ow * g->sW];
-              else ((float *)col)[o + ow] = ((const float *)img)[src + ow * g->sW];
-            }
-          }
-          memset((char *)col + (size_t)(o + hi) * es, 0, (size_t)(g->oW - hi) * es);
+          if (f64) IM2COL_ROW(double, copy_row_f64);
+          else IM2COL_ROW(float, copy_row_f32);
         }
       }
 }
+
+/* d[i] += s[i] for i < n: separate functions so that the row loop gets its own
+ * registers (inlined into the loop nest it spilled) and no aliasing checks */
+static void add_row_f32(float *restrict d, const float *restrict s, int64_t n) {
+  for (int64_t i = 0; i < n; i++) d[i] += s[i];
+}
+static void add_row_f64(double *restrict d, const double *restrict s, int64_t n) {
+  for (int64_t i = 0; i < n; i++) d[i] += s[i];
+}
+
+/* col2im's row: img[ow * sW + shift] += col[ow] for lo <= ow < hi */
+#define COL2IM_ROW(T, ADD_ROW)                                                           \
+  do {                                                                                   \
+    T *d_ = (T *)img + dst;                                                              \
+    const T *s_ = (const T *)col + o;                                                    \
+    if (g->sW == 1)                                                                      \
+      ADD_ROW(d_ + lo + shift, s_ + lo, hi - lo);                                        \
+    else                                                                                 \
+      for (int64_t ow = lo; ow < hi; ow++) d_[ow * g->sW + shift] += s_[ow];             \
+  } while (0)
 
 static inline __attribute__((always_inline)) void
 col2im_t(int f64, const void *col, const geom *g, void *img) {
@@ -107,17 +156,14 @@ col2im_t(int f64, const void *col, const geom *g, void *img) {
   for (int64_t c = 0; c < g->C; c++)
     for (int64_t kh = 0; kh < g->kH; kh++)
       for (int64_t kw = 0; kw < g->kW; kw++) {
-        int64_t row = (c * g->kH + kh) * g->kW + kw;
+        int64_t row = (c * g->kH + kh) * g->kW + kw, shift, lo, hi;
+        tap_range(g, kw, &shift, &lo, &hi);
         for (int64_t oh = 0; oh < g->oH; oh++) {
           int64_t ih = oh * g->sH - g->pH + kh * g->dH;
           if (ih < 0 || ih >= g->H) continue;
           int64_t o = row * L + oh * g->oW, dst = (c * g->H + ih) * g->W;
-          for (int64_t ow = 0; ow < g->oW; ow++) {
-            int64_t iw = ow * g->sW - g->pW + kw * g->dW;
-            if (iw < 0 || iw >= g->W) continue;
-            if (f64) ((double *)img)[dst + iw] += ((const double *)col)[o + ow];
-            else ((float *)img)[dst + iw] += ((const float *)col)[o + ow];
-          }
+          if (f64) COL2IM_ROW(double, add_row_f64);
+          else COL2IM_ROW(float, add_row_f32);
         }
       }
 }
@@ -257,22 +303,33 @@ static int conv_bwd_weight(em_tensor *gw, const em_tensor *in, const em_tensor *
   return EM_OK;
 }
 
-/* gb (F) += scale * sum of gout (N, F, L) over N and L */
+/* gb (F) += scale * sum of gout (N, F, L) over N and L: per block of up to 256
+ * positions the images are added column-wise in the element type (vertical adds
+ * vectorise; one running sum would not), then the block is summed in double */
+#define BIAS_BLOCK 256
+#define BIAS_GRAD(T)                                                                     \
+  _Pragma("omp parallel for schedule(static) if (N * F * L >= EM_PARALLEL_GRAIN)")       \
+  for (int64_t f = 0; f < F; f++) {                                                      \
+    double s = 0;                                                                        \
+    for (int64_t l0 = 0; l0 < L; l0 += BIAS_BLOCK) {                                     \
+      int64_t m = L - l0 < BIAS_BLOCK ? L - l0 : BIAS_BLOCK;                             \
+      T acc[BIAS_BLOCK];                                                                 \
+      for (int64_t l = 0; l < m; l++) acc[l] = 0;                                        \
+      for (int64_t n = 0; n < N; n++) {                                                  \
+        const T *r = (const T *)gy + (n * F + f) * L + l0;                               \
+        for (int64_t l = 0; l < m; l++) acc[l] += r[l];                                  \
+      }                                                                                  \
+      for (int64_t l = 0; l < m; l++) s += acc[l];                                       \
+    }                                                                                    \
+    ((T *)gbd)[f] += (T)(scale * s);                                                     \
+  }
+
 static void bias_grad(em_tensor *gb, const em_tensor *gout, double scale) {
-  int f64 = gout->dtype == EM_FLOAT64;
   int64_t N = gout->size[0], F = gout->size[1], L = gout->size[2] * gout->size[3];
   const void *gy = em_tensor_data(gout);
   void *gbd = em_tensor_data(gb);
-  for (int64_t f = 0; f < F; f++) {
-    double s = 0;
-    for (int64_t n = 0; n < N; n++)
-      for (int64_t l = 0; l < L; l++) {
-        int64_t i = (n * F + f) * L + l;
-        s += f64 ? ((const double *)gy)[i] : ((const float *)gy)[i];
-      }
-    if (f64) ((double *)gbd)[f] += scale * s;
-    else ((float *)gbd)[f] += (float)(scale * s);
-  }
+  if (gout->dtype == EM_FLOAT64) { BIAS_GRAD(double) }
+  else { BIAS_GRAD(float) }
 }
 
 /* adds b (F) to every position of out (N, F, oH, oW) */

@@ -29,8 +29,12 @@ INLINE void add(void *p, int64_t i, double v, int f64) {
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-/* --- max pooling --- */
+/* --- max pooling ---
+ * The argmax rule, shared by both paths: a window's first maximum in (h, w) order, or its
+ * last NaN (NaN propagates). Updates are selects, not branches: on random data a branch
+ * on the comparison mispredicts about half the time. */
 
+/* The plain path: any window, stride, padding and dilation. */
 INLINE void maxpool_fwd_t(int f64, const em_tensor *x, em_tensor *y, em_tensor *idx,
                           const em_pool2d_params *p) {
   int64_t P = x->size[0] * x->size[1], H = x->size[2], W = x->size[3];
@@ -54,7 +58,9 @@ INLINE void maxpool_fwd_t(int f64, const em_tensor *x, em_tensor *y, em_tensor *
         for (int64_t h = hs; h < he; h += dH)
           for (int64_t w = ws; w < we; w += dW) {
             double v = ld(xd, xo + h * W + w, f64);
-            if (v > best || v != v) { best = v; bi = h * W + w; }   /* NaN propagates */
+            int up = (v > best) | (v != v);
+            best = up ? v : best;
+            bi = up ? h * W + w : bi;
           }
         st(yd, yo + oh * oW + ow, best, f64);
         id[yo + oh * oW + ow] = bi;
@@ -63,32 +69,94 @@ INLINE void maxpool_fwd_t(int f64, const em_tensor *x, em_tensor *y, em_tensor *
   }
 }
 
+/* The fast path: 2x2 windows, stride 2, no padding or dilation, every window inside the
+ * plane (floor mode, or ceil mode where it rounds to the same size). Same rule as above,
+ * in the element type: rows 2oh and 2oh+1 give candidates a b / c d. The outputs of all
+ * planes, in memory order, go in chunks of MP_LANES through local arrays, so the selects
+ * run as one fixed-length vectorised loop however short the rows are (oW = 5 in W2; a
+ * scalar remainder loop compiled to branches). */
+#define MP_LANES 16
+#define MAXPOOL_2X2(T)                                                                   \
+  _Pragma("omp parallel for schedule(static) if (P * H * W >= EM_PARALLEL_GRAIN)")       \
+  for (int64_t o0 = 0; o0 < total; o0 += MP_LANES) {                                     \
+    int64_t n = total - o0 < MP_LANES ? total - o0 : MP_LANES;                           \
+    int64_t q = o0 / oW, ow = o0 - q * oW, pl = q / oH, oh = q - pl * oH;                \
+    const T *plane = (const T *)xd + pl * H * W;                                         \
+    int64_t e = 2 * oh * W + 2 * ow;   /* a's index in its plane */                      \
+    T a[MP_LANES] = {0}, b[MP_LANES] = {0}, c[MP_LANES] = {0}, d[MP_LANES] = {0};        \
+    int64_t at[MP_LANES] = {0};                                                          \
+    for (int64_t l = 0; l < n; l++) {                                                    \
+      a[l] = plane[e]; b[l] = plane[e + 1]; c[l] = plane[e + W]; d[l] = plane[e + W + 1]; \
+      at[l] = e;                                                                         \
+      e += 2;                                                                            \
+      if (++ow == oW) {                                    /* next row pair */           \
+        ow = 0;                                                                          \
+        e += 2 * W - 2 * oW;                                                             \
+        if (++oh == oH) { oh = 0; e = 0; plane += H * W; }   /* next plane */            \
+      }                                                                                  \
+    }                                                                                    \
+    T m[MP_LANES];                                                                       \
+    int64_t k[MP_LANES];                                                                 \
+    for (int l = 0; l < MP_LANES; l++) {                                                 \
+      T v = a[l];                                                                        \
+      int64_t j = 0;                                                                     \
+      int u = (b[l] > v) | (b[l] != b[l]);                                               \
+      v = u ? b[l] : v; j = u ? 1 : j;                                                   \
+      u = (c[l] > v) | (c[l] != c[l]);                                                   \
+      v = u ? c[l] : v; j = u ? W : j;                                                   \
+      u = (d[l] > v) | (d[l] != d[l]);                                                   \
+      v = u ? d[l] : v; j = u ? W + 1 : j;                                               \
+      m[l] = v;                                                                          \
+      k[l] = at[l] + j;                                                                  \
+    }                                                                                    \
+    for (int64_t l = 0; l < n; l++) { ((T *)yd)[o0 + l] = m[l]; id[o0 + l] = k[l]; }     \
+  }
+
+static int maxpool_is_2x2(const em_tensor *x, const em_tensor *y, const em_pool2d_params *p) {
+  return p->kH == 2 && p->kW == 2 && p->sH == 2 && p->sW == 2 && p->pH == 0 && p->pW == 0 &&
+         p->dH == 1 && p->dW == 1 && 2 * y->size[2] <= x->size[2] && 2 * y->size[3] <= x->size[3];
+}
+
+static void maxpool_fwd_2x2(const em_tensor *x, em_tensor *y, em_tensor *idx) {
+  int64_t P = x->size[0] * x->size[1], H = x->size[2], W = x->size[3];
+  int64_t oH = y->size[2], oW = y->size[3], total = P * oH * oW;
+  const void *xd = em_tensor_data(x);
+  void *yd = em_tensor_data(y);
+  int64_t *id = em_tensor_data(idx);
+  if (total == 0) return;
+  if (x->dtype == EM_FLOAT64) { MAXPOOL_2X2(double) }
+  else { MAXPOOL_2X2(float) }
+}
+
 int em_cpu_maxpool2d_forward(em_tensor *y, em_tensor *idx, const em_tensor *x,
                              const em_pool2d_params *p) {
-  if (x->dtype == EM_FLOAT64) maxpool_fwd_t(1, x, y, idx, p);
+  if (maxpool_is_2x2(x, y, p)) maxpool_fwd_2x2(x, y, idx);
+  else if (x->dtype == EM_FLOAT64) maxpool_fwd_t(1, x, y, idx, p);
   else maxpool_fwd_t(0, x, y, idx, p);
   return EM_OK;
 }
 
-INLINE void maxpool_bwd_t(int f64, em_tensor *gx, const em_tensor *gy, const em_tensor *idx) {
+/* gx (P, H, W) := each gy (P, oH, oW) added at its window's argmax; an index outside
+ * the plane (not written by the forward) is skipped */
+#define MAXPOOL_BWD(T)                                                                   \
+  _Pragma("omp parallel for schedule(static) if (P * HW >= EM_PARALLEL_GRAIN)")          \
+  for (int64_t pl = 0; pl < P; pl++) {                                                   \
+    T *g = (T *)gxd + pl * HW;                                                           \
+    const T *d = (const T *)gyd + pl * oL;                                               \
+    const int64_t *ip = id + pl * oL;                                                    \
+    memset(g, 0, (size_t)HW * sizeof(T));                                                \
+    for (int64_t o = 0; o < oL; o++)                                                     \
+      if ((uint64_t)ip[o] < (uint64_t)HW) g[ip[o]] += d[o];                              \
+  }
+
+int em_cpu_maxpool2d_backward(em_tensor *gx, const em_tensor *gy, const em_tensor *idx) {
   int64_t P = gx->size[0] * gx->size[1], HW = gx->size[2] * gx->size[3];
   int64_t oL = gy->size[2] * gy->size[3];
   void *gxd = em_tensor_data(gx);
   const void *gyd = em_tensor_data(gy);
   const int64_t *id = em_tensor_data(idx);
-  #pragma omp parallel for schedule(static) if (P * HW >= EM_PARALLEL_GRAIN)
-  for (int64_t pl = 0; pl < P; pl++) {
-    for (int64_t i = 0; i < HW; i++) st(gxd, pl * HW + i, 0.0, f64);
-    for (int64_t o = 0; o < oL; o++) {
-      int64_t i = id[pl * oL + o];
-      if (i >= 0 && i < HW) add(gxd, pl * HW + i, ld(gyd, pl * oL + o, f64), f64);
-    }
-  }
-}
-
-int em_cpu_maxpool2d_backward(em_tensor *gx, const em_tensor *gy, const em_tensor *idx) {
-  if (gx->dtype == EM_FLOAT64) maxpool_bwd_t(1, gx, gy, idx);
-  else maxpool_bwd_t(0, gx, gy, idx);
+  if (gx->dtype == EM_FLOAT64) { MAXPOOL_BWD(double) }
+  else { MAXPOOL_BWD(float) }
   return EM_OK;
 }
 

@@ -1,5 +1,12 @@
 /* Threading policy for CPU kernels: one OpenMP pool (shared with OpenBLAS's OpenMP
- * build), used only when a loop is big enough to pay for waking the threads. */
+ * build), used only when a loop is big enough to pay for waking the threads.
+ *
+ * Waiting: libgomp's idle threads spin between parallel regions unless the process starts
+ * with OMP_WAIT_POLICY=passive (or a small GOMP_SPINCOUNT). libgomp reads these once, in
+ * its constructor, before any Ember code runs, so a setenv here would be ignored (checked:
+ * setenv at the top of main() changes nothing). With another process on one of the two
+ * cores, W2 on 2 threads ran at 382 samples/s spinning and 3222 passive; the launcher, not
+ * the library, has to choose. */
 #ifndef EMBER_PARALLEL_H
 #define EMBER_PARALLEL_H
 
