@@ -107,6 +107,7 @@ $(BUILD)/spec/%: spec/ways_in/%.c src/ember_host.h $(BUILD)/lib/libember.a
 # Stock lua5.4 and busted find the module and the Lua files in the build tree.
 TEST_ENV := LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
             LUA_CPATH="$(abspath $(BUILD))/lua/?.so;;" OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} \
+            OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} \
             EMBER_BUILD="$(abspath $(BUILD))"
 
 test: all

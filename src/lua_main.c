@@ -136,7 +136,18 @@ static void usage(void) {
                   "  -         run stdin\n");
 }
 
+/* Idle OpenMP threads sleep instead of spinning, unless the user chose a policy: on a
+ * machine with other work, spinning threads starved the busy ones (W2 ran 3-8x slower,
+ * bench/README.md). libgomp reads its environment when it loads, before main, so the
+ * variable is set and the program re-executed once; if that fails it runs on as is. */
+static void prefer_passive_wait(char **argv) {
+  if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+  setenv("OMP_WAIT_POLICY", "passive", 1);
+  execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+  prefer_passive_wait(argv);
   lua_State *L = luaL_newstate();
   if (!L) { fprintf(stderr, "ember: cannot create a Lua state\n"); return 1; }
   luaL_openlibs(L);
