@@ -5,6 +5,8 @@
  *
  * Index arguments are 1-based LongTensors (converted here, once); labels keep their
  * values, with the base given by the caller. */
+#include <string.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -40,6 +42,29 @@ static int d_generator(lua_State *L) {
 
 static int g_manual_seed(lua_State *L) {
   em_rng_seed(check_generator(L, 1), (uint64_t)luaL_checkinteger(L, 2));
+  return 0;
+}
+
+/* gen:getState(): the stream's position as a string (for checkpoints on this build) */
+static int g_get_state(lua_State *L) {
+  em_rng *r = check_generator(L, 1);
+  lua_pushlstring(L, (const char *)r, sizeof *r);
+  return 1;
+}
+
+/* gen:setState(s): continues the stream from a getState() string; a string of the
+ * wrong size or with an impossible position is refused and the generator unchanged. */
+static int g_set_state(lua_State *L) {
+  em_rng *r = check_generator(L, 1);
+  size_t n;
+  const char *s = luaL_checklstring(L, 2, &n);
+  em_rng tmp;
+  if (n != sizeof tmp)
+    return luaL_error(L, "setState: state of %d bytes, expected %d", (int)n, (int)sizeof tmp);
+  memcpy(&tmp, s, sizeof tmp);
+  if (tmp.next < 0 || tmp.next > EM_MT_N || (tmp.has_normal != 0 && tmp.has_normal != 1))
+    return luaL_error(L, "setState: not a generator state");
+  *r = tmp;
   return 0;
 }
 
@@ -275,9 +300,11 @@ static const luaL_Reg functions[] = {
 };
 
 static const luaL_Reg generator_methods[] = {
+  {"getState", g_get_state},
   {"manualSeed", g_manual_seed},
   {"random", g_random},
   {"randperm", g_randperm},
+  {"setState", g_set_state},
   {NULL, NULL}
 };
 

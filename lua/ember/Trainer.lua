@@ -24,7 +24,10 @@
 --   clipGradNorm   clip the gradient's 2-norm to this before each step
 --   checkpointDir  writes best.t7 when the monitored value improves and last.t7 after
 --                  every epoch and on Ctrl-C; each {model, epoch, record, config,
---                  optimState, schedule, earlyStopping, interrupted}
+--                  optimState, schedule, earlyStopping, interrupted, rng, best,
+--                  bestEpoch, history, loader}
+--   resume         a checkpoint path (or table): training continues after its epoch
+--                  exactly as if it had not stopped (see Trainer:resumeFrom)
 --   save           function(path, obj) (default torch.save, which writes atomically)
 --   log            CSV path: epoch,train_loss,val_loss,val_<metric>...,lr,seconds
 --   plot           SVG path: loss and metric curves, written when fit returns
@@ -97,6 +100,7 @@ setmetatable(Trainer, { __call = function(cls, opts)
   self.save = opts.save or torch.save
   self.print = opts.quiet and function() end or opts.print or print
   self.history = {}
+  if opts.resume then self:resumeFrom(opts.resume) end
   return self
 end })
 
@@ -124,7 +128,37 @@ function Trainer:checkpoint(name, record, interrupted)
     model = self.model, epoch = record.epoch, record = record, config = self.config,
     optimState = self.optimState, schedule = state(self.schedule),
     earlyStopping = state(self.earlyStopping), interrupted = interrupted or false,
+    rng = torch.getRNGState(), best = self.best, bestEpoch = self.bestEpoch,
+    history = self.history, loader = state(self.train),
   })
+end
+
+-- Continues from a checkpoint written at the end of an epoch (last.t7): the model (its
+-- parameters and buffers), optimizer memory, learning rate and schedule, early
+-- stopping, best value, history, the generator and the loader's epoch, so the run goes
+-- on exactly as if it had not stopped. A checkpoint written by Ctrl-C mid-epoch resumes
+-- at the start of that epoch with the weights it had (not an exact replay).
+function Trainer:resumeFrom(path)
+  local ck = type(path) == 'table' and path or torch.load(path)
+  if type(ck) ~= 'table' or not ck.model or not ck.epoch then
+    fail('%s is not a Trainer checkpoint', tostring(path))
+  end
+  local params = self.model:getParameters()
+  local saved = ck.model:getParameters()
+  if params:nElement() ~= saved:nElement() then
+    fail('the checkpoint model has %d parameters, this model %d', saved:nElement(), params:nElement())
+  end
+  self.model = ck.model
+  self.params, self.grads = nil, nil
+  self.optimState = ck.optimState or {}
+  for k, v in pairs(ck.config or {}) do self.config[k] = v end
+  if self.schedule and ck.schedule then self.schedule:load(ck.schedule) end
+  if self.earlyStopping and ck.earlyStopping then self.earlyStopping:load(ck.earlyStopping) end
+  self.best, self.bestEpoch = ck.best, ck.bestEpoch
+  self.history = ck.history or {}
+  if ck.rng then torch.setRNGState(ck.rng) end
+  if ck.loader and self.train.load and not ck.interrupted then self.train:load(ck.loader) end
+  self.startEpoch = ck.interrupted and ck.epoch or ck.epoch + 1
 end
 
 local function improved(self, value)
@@ -159,10 +193,11 @@ function Trainer:runEpoch(epoch)
     self.best, self.bestEpoch = value, epoch
     self:checkpoint('best', record)
   end
-  self:checkpoint('last', record)
   self.print(loop.summary(self, record, isBest))
   if self.schedule and self.scheduleEvery ~= 'batch' then self.schedule:step(value) end
-  if self.earlyStopping and self.earlyStopping:step(value) then return record, 'early' end
+  local stop = self.earlyStopping and self.earlyStopping:step(value)
+  self:checkpoint('last', record)                   -- after the steps: resumable as is
+  if stop then return record, 'early' end
   if torch.interrupted() then                       -- Ctrl-C during validation
     self:checkpoint('last', record, true)
     return record, 'interrupted'
@@ -172,10 +207,13 @@ end
 -- Trains for self.epochs epochs (or until early stopping or Ctrl-C). Returns the
 -- history (one record per finished epoch) and the reason it stopped.
 function Trainer:fit()
-  if self.log then self.csv = trainlog.csv(self.log, self:columns()) end
+  if self.log then
+    self.csv = trainlog.csv(self.log, self:columns())
+    for _, record in ipairs(self.history) do self.csv:write(record) end   -- resumed runs
+  end
   local wasCatching = torch.catchInterrupt(true)
   local ok, reason = pcall(function()
-    for epoch = 1, self.epochs do
+    for epoch = self.startEpoch or 1, self.epochs do
       local _, why = self:runEpoch(epoch)
       if why then return why end
     end

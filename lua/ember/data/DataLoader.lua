@@ -51,6 +51,15 @@ function DataLoader:order()
   return self.identity
 end
 
+-- The loader's position (epochs done, its generator's stream) as a plain table, and
+-- back: a resumed run draws the same batches as one that never stopped.
+function DataLoader:state() return { epoch = self.epoch, gen = self.gen:getState() } end
+
+function DataLoader:load(state)
+  self.gen:setState(state.gen)
+  self.epoch = state.epoch
+end
+
 -- One epoch: an iterator of i, field1, field2, ... for batches 1..#self.
 function DataLoader:iter()
   local order, nb, bs = self:order(), #self, self.batchSize
