@@ -17,6 +17,8 @@ local model = nn.Sequential()
   :add(nn.View(64 * 5 * 5))
   :add(nn.Linear(1600, 128)):add(nn.ReLU())
   :add(nn.Linear(128, 10)):add(nn.LogSoftMax())
+-- The data needs no gradient (PyTorch does not compute it either: x.requires_grad is false)
+model.modules[1].gradInput = nil
 local crit = nn.ClassNLLCriterion()
 local params, grads = model:getParameters()
 local config = { learningRate = 0.01, momentum = 0.9, dampening = 0 }

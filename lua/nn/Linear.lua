@@ -72,8 +72,12 @@ function Linear:updateOutput(input)
   return self.output
 end
 
--- gradOutput (N, out) -> gradInput (N, in) = gradOutput W; (out) -> (in) = W^T gradOutput
+-- gradOutput (N, out) -> gradInput (N, in) = gradOutput W; (out) -> (in) = W^T gradOutput.
+-- As for Torch7's convolutions, a first layer may set self.gradInput = nil to skip this
+-- (the gradient of the data is rarely needed; PyTorch skips it for inputs that do not
+-- require gradients).
 local function gradInput(self, input, gradOutput)
+  if not self.gradInput then return end
   local gi = matmul(self.gradInput, gradOutput, self.weight)
   if not gi:isSameSizeAs(input) then error('nn.Linear: gradOutput does not match the input', 0) end
 end
