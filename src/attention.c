@@ -4,36 +4,10 @@
 #include <stdint.h>
 
 #include "attention.h"
+#include "stage.h"
 
-#define FRAME_MAX 12    /* temporaries one op may stage */
 #define SHAPE_BUF 96
 
-/* --- staging: the temporaries of one op call, released together --- */
-
-typedef struct frame {
-  em_tensor tmp[FRAME_MAX];
-  em_tensor *back[FRAME_MAX];  /* non-NULL: copy tmp[i] into it when the op succeeds */
-  int n;
-} frame;
-
-static em_tensor *frame_tmp(frame *f, const em_tensor *like, em_dtype dt) {
-  em_tensor *t = &f->tmp[f->n];
-  f->back[f->n++] = NULL;
-  em_tensor_init(t, like->ctx, dt, like->device);
-  return t;
-}
-
-/* Copies staged outputs back (on success) and releases every temporary. */
-static int frame_close(frame *f, int st) {
-  for (int i = 0; i < f->n; i++) {
-    if (st == EM_OK && f->back[i]) st = em_tensor_copy(f->back[i], &f->tmp[i]);
-    em_tensor_release(&f->tmp[i]);
-  }
-  f->n = 0;
-  return st;
-}
-
-static int given(const em_tensor *t) { return t && t->ndim > 0 && t->storage; }
 
 /* The attention table of x's device, or NULL with an error naming op, dtype, device. */
 static const struct em_attention_backend *attention_of(const char *op, const em_tensor *x) {
@@ -48,12 +22,6 @@ static const struct em_attention_backend *attention_of(const char *op, const em_
 
 /* --- argument checks --- */
 
-static int check_float(const char *op, const char *name, const em_tensor *t) {
-  if (t->dtype != EM_FLOAT32 && t->dtype != EM_FLOAT64)
-    return em_error("%s: %s is %s; expected float32 or float64", op, name,
-                    em_dtype_info[t->dtype].name);
-  return EM_OK;
-}
 
 /* t has x's dtype and device */
 static int check_like(const char *op, const char *name, const em_tensor *t, const em_tensor *x) {
@@ -66,14 +34,14 @@ static int check_like(const char *op, const char *name, const em_tensor *t, cons
 /* t is given and has exactly the sizes (ndim, size); layout names them in the message */
 static int check_shape(const char *op, const char *name, const em_tensor *t, int ndim,
                        const int64_t *size, const char *layout) {
-  int same = given(t) && t->ndim == ndim;
+  int same = em_given(t) && t->ndim == ndim;
   for (int i = 0; same && i < ndim; i++) same = t->size[i] == size[i];
   if (same) return EM_OK;
   char a[SHAPE_BUF], b[SHAPE_BUF];
   long long sz[EM_MAX_DIMS] = {0};
   for (int i = 0; i < ndim; i++) sz[i] = size[i];
   return em_error("%s: %s is %s, expected %s %s", op, name,
-                  given(t) ? em_tensor_shape_str(t, a, sizeof a) : "empty",
+                  em_given(t) ? em_tensor_shape_str(t, a, sizeof a) : "empty",
                   em_format_sizes(b, sizeof b, ndim, sz), layout);
 }
 
@@ -87,24 +55,24 @@ static int rows_readable(const em_tensor *t) {
 }
 
 /* *dst := t when the kernel can read it in place, else a contiguous copy. */
-static int in_rows(frame *f, const em_tensor *t, const em_tensor **dst) {
+static int in_rows(em_stage *f, const em_tensor *t, const em_tensor **dst) {
   *dst = t;
   if (rows_readable(t)) return EM_OK;
-  em_tensor *c = frame_tmp(f, t, t->dtype);
+  em_tensor *c = em_stage_tmp(f, t, t->dtype);
   *dst = c;
   return em_tensor_contiguous(c, t);
 }
 
 /* *dst := a contiguous view of t (NULL when t is not given), converted to dt when
  * t has another dtype. */
-static int in_contig(frame *f, const em_tensor *t, em_dtype dt, const em_tensor **dst) {
+static int in_contig(em_stage *f, const em_tensor *t, em_dtype dt, const em_tensor **dst) {
   *dst = NULL;
-  if (!given(t)) return EM_OK;
+  if (!em_given(t)) return EM_OK;
   if (t->dtype == dt && em_tensor_is_contiguous(t)) {
     *dst = t;
     return EM_OK;
   }
-  em_tensor *c = frame_tmp(f, t, dt);
+  em_tensor *c = em_stage_tmp(f, t, dt);
   *dst = c;
   return em_tensor_clone_as(c, t, dt);
 }
@@ -112,7 +80,7 @@ static int in_contig(frame *f, const em_tensor *t, em_dtype dt, const em_tensor 
 /* Sizes out to (4, size) in like's dtype and sets *dst to what the kernel writes: out
  * itself when its rows are writable in place (contiguous when rows_only is 0), else a
  * contiguous temporary copied back into out when the op succeeds. */
-static int out_open(frame *f, const char *op, const char *name, em_tensor *out,
+static int out_open(em_stage *f, const char *op, const char *name, em_tensor *out,
                     const em_tensor *like, int ndim, const int64_t *size, int rows_only,
                     em_tensor **dst) {
   if (!out->storage) {
@@ -127,7 +95,7 @@ static int out_open(frame *f, const char *op, const char *name, em_tensor *out,
     *dst = out;
     return EM_OK;
   }
-  em_tensor *t = frame_tmp(f, out, out->dtype);
+  em_tensor *t = em_stage_tmp(f, out, out->dtype);
   f->back[f->n - 1] = out;
   *dst = t;
   return em_tensor_resize(t, ndim, size);
@@ -142,10 +110,10 @@ static int sdpa_check(const char *op, const em_tensor *q, const em_tensor *k,
   static const char *const names[3] = {"q", "k", "v"};
   const em_tensor *in[3] = {q, k, v};
   for (int i = 0; i < 3; i++) {
-    if (!given(in[i]) || in[i]->ndim != 4)
+    if (!em_given(in[i]) || in[i]->ndim != 4)
       return em_error("%s: %s is %s; expected (B, NH, T, HS)", op, names[i],
-                      given(in[i]) ? em_tensor_shape_str(in[i], s, sizeof s) : "empty");
-    int st = i == 0 ? check_float(op, "q", q) : check_like(op, names[i], in[i], q);
+                      em_given(in[i]) ? em_tensor_shape_str(in[i], s, sizeof s) : "empty");
+    int st = i == 0 ? em_check_float(op, "q", q) : check_like(op, names[i], in[i], q);
     if (st != EM_OK) return st;
   }
   int64_t B = q->size[0], NH = q->size[1], Tq = q->size[2], HS = q->size[3];
@@ -157,7 +125,7 @@ static int sdpa_check(const char *op, const em_tensor *q, const em_tensor *k,
   if (!(p->scale == p->scale)) return em_error("%s: scale is NaN", op);
   ysize[0] = B, ysize[1] = NH, ysize[2] = Tq, ysize[3] = v->size[3];
   asize[0] = B, asize[1] = NH, asize[2] = Tq, asize[3] = Tk;
-  if (given(pad)) {
+  if (em_given(pad)) {
     if (pad->dtype != EM_BOOL && pad->dtype != EM_UINT8)
       return em_error("%s: key padding mask is %s; expected bool or uint8", op,
                       em_dtype_info[pad->dtype].name);
@@ -166,7 +134,7 @@ static int sdpa_check(const char *op, const em_tensor *q, const em_tensor *k,
     if (st == EM_OK) st = em_check_same_device(op, pad, q);
     if (st != EM_OK) return st;
   }
-  if (given(dmask)) {
+  if (em_given(dmask)) {
     st = check_like(op, "dropout mask", dmask, q);
     if (st == EM_OK) st = check_shape(op, "dropout mask", dmask, 4, asize, "(B, NH, Tq, Tk)");
   }
@@ -182,10 +150,10 @@ int em_attention_forward(em_tensor *output, em_tensor *att, const em_tensor *q,
   if (st != EM_OK) return st;
   const struct em_attention_backend *be = attention_of(op, q);
   if (!be) return EM_ERR;
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *qc, *kc, *vc, *padc = NULL, *dc = NULL;
   em_tensor *yc = NULL, *ac = NULL;
-  em_tensor *att_out = att ? att : frame_tmp(&f, q, q->dtype);
+  em_tensor *att_out = att ? att : em_stage_tmp(&f, q, q->dtype);
   st = in_rows(&f, q, &qc);
   if (st == EM_OK) st = in_rows(&f, k, &kc);
   if (st == EM_OK) st = in_rows(&f, v, &vc);
@@ -194,7 +162,7 @@ int em_attention_forward(em_tensor *output, em_tensor *att, const em_tensor *q,
   if (st == EM_OK) st = out_open(&f, op, "output", output, q, 4, ys, 1, &yc);
   if (st == EM_OK) st = out_open(&f, op, "att", att_out, q, 4, as, 0, &ac);
   if (st == EM_OK) st = be->sdpa_forward(yc, ac, qc, kc, vc, padc, dc, p);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 int em_attention_backward(em_tensor *grad_q, em_tensor *grad_k, em_tensor *grad_v,
@@ -213,10 +181,10 @@ int em_attention_backward(em_tensor *grad_q, em_tensor *grad_k, em_tensor *grad_
     return em_error("%s: grad_q, grad_k and grad_v are all required", op);
   const struct em_attention_backend *be = attention_of(op, q);
   if (!be) return EM_ERR;
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *qc, *kc, *vc, *gyc, *ac, *dc = NULL;
   em_tensor *gqc = NULL, *gkc = NULL, *gvc = NULL;
-  em_tensor *wk = work ? work : frame_tmp(&f, q, q->dtype);
+  em_tensor *wk = work ? work : em_stage_tmp(&f, q, q->dtype);
   if (work && work->storage && (work->dtype != q->dtype || work->device.type != q->device.type)) {
     em_tensor_release(work);
     work->dtype = q->dtype;
@@ -234,16 +202,16 @@ int em_attention_backward(em_tensor *grad_q, em_tensor *grad_k, em_tensor *grad_
   if (st == EM_OK) st = out_open(&f, op, "grad_v", grad_v, q, 4, v->size, 1, &gvc);
   if (st == EM_OK) st = em_tensor_resize(wk, 4, as);
   if (st == EM_OK) st = be->sdpa_backward(gqc, gkc, gvc, gyc, qc, kc, vc, ac, dc, p, wk);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 /* --- GELU --- */
 
 static int check_gelu(const char *op, const em_tensor *x, em_gelu_mode mode) {
-  if (!given(x)) return em_error("%s: input is empty", op);
+  if (!em_given(x)) return em_error("%s: input is empty", op);
   if (mode != EM_GELU_ERF && mode != EM_GELU_TANH)
     return em_error("%s: unknown approximation %d", op, (int)mode);
-  return check_float(op, "input", x);
+  return em_check_float(op, "input", x);
 }
 
 int em_gelu_forward(em_tensor *output, const em_tensor *input, em_gelu_mode mode) {
@@ -252,13 +220,13 @@ int em_gelu_forward(em_tensor *output, const em_tensor *input, em_gelu_mode mode
   if (st != EM_OK) return st;
   const struct em_attention_backend *be = attention_of(op, input);
   if (!be) return EM_ERR;
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc;
   em_tensor *yc = NULL;
   st = in_contig(&f, input, input->dtype, &xc);
   if (st == EM_OK) st = out_open(&f, op, "output", output, input, input->ndim, input->size, 0, &yc);
   if (st == EM_OK) st = be->gelu_forward(yc, xc, mode);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 int em_gelu_backward(em_tensor *grad_input, const em_tensor *grad_output,
@@ -271,7 +239,7 @@ int em_gelu_backward(em_tensor *grad_input, const em_tensor *grad_output,
   if (st != EM_OK) return st;
   const struct em_attention_backend *be = attention_of(op, input);
   if (!be) return EM_ERR;
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc, *gyc;
   em_tensor *gxc = NULL;
   st = in_contig(&f, input, input->dtype, &xc);
@@ -279,7 +247,7 @@ int em_gelu_backward(em_tensor *grad_input, const em_tensor *grad_output,
   if (st == EM_OK)
     st = out_open(&f, op, "grad_input", grad_input, input, input->ndim, input->size, 0, &gxc);
   if (st == EM_OK) st = be->gelu_backward(gxc, gyc, xc, mode);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 /* --- dropout --- */
@@ -289,20 +257,20 @@ int em_dropout_forward(em_tensor *output, em_tensor *mask, const em_tensor *inpu
   const char *op = "dropout";
   if (!(p >= 0 && p <= 1)) return em_error("%s: probability %g is not in [0, 1]", op, p);
   if (!mask) return em_error("%s: a mask tensor is required", op);
-  const em_tensor *like = given(input) ? input : mask;
-  if (!given(like)) return em_error("%s: input and mask are both empty", op);
-  int st = check_float(op, given(input) ? "input" : "mask", like);
+  const em_tensor *like = em_given(input) ? input : mask;
+  if (!em_given(like)) return em_error("%s: input and mask are both empty", op);
+  int st = em_check_float(op, em_given(input) ? "input" : "mask", like);
   if (st != EM_OK) return st;
   const struct em_attention_backend *be = attention_of(op, like);
   if (!be) return EM_ERR;
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL;
   em_tensor *mc = NULL, *yc = NULL;
-  int apply = given(input) && output;
+  int apply = em_given(input) && output;
   st = in_contig(&f, input, like->dtype, &xc);
   if (st == EM_OK) st = out_open(&f, op, "mask", mask, like, like->ndim, like->size, 0, &mc);
   if (st == EM_OK && apply)
     st = out_open(&f, op, "output", output, like, like->ndim, like->size, 0, &yc);
   if (st == EM_OK) st = be->dropout_forward(yc, mc, apply ? xc : NULL, p, r);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }

@@ -2,34 +2,10 @@
  * sizing, contiguous staging of inputs and outputs, then one call into the device's
  * nn backend. The kernels live in cpu_conv.c, cpu_pool.c, cpu_norm.c, cpu_loss.c. */
 #include "nn.h"
+#include "stage.h"
 
-#define FRAME_MAX 16    /* temporaries one op may stage */
 #define SHAPE_BUF 96
 
-/* --- staging: the temporaries of one op call, released together --- */
-
-typedef struct frame {
-  em_tensor tmp[FRAME_MAX];
-  em_tensor *back[FRAME_MAX];  /* non-NULL: copy tmp[i] into it when the op succeeds */
-  int n;
-} frame;
-
-static em_tensor *frame_tmp(frame *f, const em_tensor *like, em_dtype dt) {
-  em_tensor *t = &f->tmp[f->n];
-  f->back[f->n++] = NULL;
-  em_tensor_init(t, like->ctx, dt, like->device);
-  return t;
-}
-
-/* Copies staged outputs back (on success) and releases every temporary. */
-static int frame_close(frame *f, int st) {
-  for (int i = 0; i < f->n; i++) {
-    if (st == EM_OK && f->back[i]) st = em_tensor_copy(f->back[i], &f->tmp[i]);
-    em_tensor_release(&f->tmp[i]);
-  }
-  f->n = 0;
-  return st;
-}
 
 /* An op the device's backend lacks. */
 static int missing(const char *op, const em_tensor *x) {
@@ -37,15 +13,13 @@ static int missing(const char *op, const em_tensor *x) {
                   em_device_name(x->device));
 }
 
-static int given(const em_tensor *t) { return t && t->ndim > 0 && t->storage; }
-
 /* *dst := a contiguous view of src with sizes (ndim, size) (ndim 0: src's own shape);
  * NULL when src is not given. */
-static int in_view(frame *f, const em_tensor *src, int ndim, const int64_t *size,
+static int in_view(em_stage *f, const em_tensor *src, int ndim, const int64_t *size,
                    const em_tensor **dst) {
   *dst = NULL;
-  if (!given(src)) return EM_OK;
-  em_tensor *t = frame_tmp(f, src, src->dtype);
+  if (!em_given(src)) return EM_OK;
+  em_tensor *t = em_stage_tmp(f, src, src->dtype);
   int st = em_tensor_contiguous(t, src);
   if (st == EM_OK && ndim > 0) st = em_tensor_view(t, t, ndim, size);
   *dst = t;
@@ -56,7 +30,7 @@ static int in_view(frame *f, const em_tensor *src, int ndim, const int64_t *size
  * (kndim, ksize) that the kernel writes (copied back into out at frame_close when out
  * is a non-contiguous view). An out without storage takes dtype dt and like's device.
  * keep: the kernel reads out's values (an accumulator), so they are staged too. */
-static int out_open(frame *f, const char *op, const char *name, em_tensor *out, em_dtype dt,
+static int out_open(em_stage *f, const char *op, const char *name, em_tensor *out, em_dtype dt,
                     const em_tensor *like, int ndim, const int64_t *size, int kndim,
                     const int64_t *ksize, int keep, em_tensor **dst) {
   *dst = NULL;
@@ -72,7 +46,7 @@ static int out_open(frame *f, const char *op, const char *name, em_tensor *out, 
   int st = em_check_same_device(op, out, like);
   if (st == EM_OK) st = em_tensor_resize(out, ndim, size);
   if (st != EM_OK) return st;
-  em_tensor *t = frame_tmp(f, out, dt);
+  em_tensor *t = em_stage_tmp(f, out, dt);
   if (em_tensor_is_contiguous(out)) {
     em_tensor_set(t, out);
   } else {
@@ -87,7 +61,7 @@ static int out_open(frame *f, const char *op, const char *name, em_tensor *out, 
 
 /* A parameter gradient to accumulate into: must have the parameter's shape, or be
  * empty (then it is sized and zeroed). */
-static int acc_open(frame *f, const char *op, const char *name, em_tensor *g,
+static int acc_open(em_stage *f, const char *op, const char *name, em_tensor *g,
                     const em_tensor *like, int ndim, const int64_t *size, em_tensor **dst) {
   *dst = NULL;
   if (!g) return EM_OK;
@@ -109,8 +83,8 @@ static int acc_open(frame *f, const char *op, const char *name, em_tensor *g,
 }
 
 /* A scratch tensor for the backend: the caller's (re-typed when needed) or a temporary. */
-static em_tensor *work_open(frame *f, em_tensor *work, const em_tensor *like) {
-  if (!work) return frame_tmp(f, like, like->dtype);
+static em_tensor *work_open(em_stage *f, em_tensor *work, const em_tensor *like) {
+  if (!work) return em_stage_tmp(f, like, like->dtype);
   if (work->dtype != like->dtype || work->device.type != like->device.type ||
       work->device.index != like->device.index) {
     em_tensor_release(work);
@@ -130,16 +104,10 @@ static const struct em_nn_backend *nn_of(const char *op, const em_tensor *x) {
 
 /* --- argument checks --- */
 
-static int check_float(const char *op, const char *name, const em_tensor *t) {
-  if (t->dtype != EM_FLOAT32 && t->dtype != EM_FLOAT64)
-    return em_error("%s: %s is %s; expected float32 or float64", op, name,
-                    em_dtype_info[t->dtype].name);
-  return EM_OK;
-}
 
 /* t (when given) has x's dtype and device */
 static int check_like(const char *op, const char *name, const em_tensor *t, const em_tensor *x) {
-  if (!given(t)) return EM_OK;
+  if (!em_given(t)) return EM_OK;
   if (t->dtype != x->dtype)
     return em_error("%s: %s is %s, input is %s", op, name, em_dtype_info[t->dtype].name,
                     em_dtype_info[x->dtype].name);
@@ -148,7 +116,7 @@ static int check_like(const char *op, const char *name, const em_tensor *t, cons
 
 static int check_ndim(const char *op, const char *name, const em_tensor *t, int lo, int hi,
                       const char *layout) {
-  if (!given(t)) return em_error("%s: %s is empty; expected %s", op, name, layout);
+  if (!em_given(t)) return em_error("%s: %s is empty; expected %s", op, name, layout);
   if (t->ndim < lo || t->ndim > hi) {
     char s[SHAPE_BUF];
     return em_error("%s: %s is %s; expected %s", op, name, em_tensor_shape_str(t, s, sizeof s),
@@ -160,21 +128,21 @@ static int check_ndim(const char *op, const char *name, const em_tensor *t, int 
 /* t is given and has exactly the sizes (ndim, size) */
 static int check_shape(const char *op, const char *name, const em_tensor *t, int ndim,
                        const int64_t *size) {
-  int same = given(t) && t->ndim == ndim;
+  int same = em_given(t) && t->ndim == ndim;
   for (int i = 0; same && i < ndim; i++) same = t->size[i] == size[i];
   if (same) return EM_OK;
   char a[SHAPE_BUF], b[SHAPE_BUF];
   long long sz[EM_MAX_DIMS] = {0};
   for (int i = 0; i < ndim; i++) sz[i] = size[i];
   return em_error("%s: %s is %s, expected %s", op, name,
-                  given(t) ? em_tensor_shape_str(t, a, sizeof a) : "empty",
+                  em_given(t) ? em_tensor_shape_str(t, a, sizeof a) : "empty",
                   em_format_sizes(b, sizeof b, ndim, sz));
 }
 
 /* an optional per-channel vector: absent, or n elements in one dim */
 static int check_vector(const char *op, const char *name, const em_tensor *t, int64_t n,
                         const em_tensor *x) {
-  if (!given(t)) return EM_OK;
+  if (!em_given(t)) return EM_OK;
   int st = check_like(op, name, t, x);
   return st != EM_OK ? st : check_shape(op, name, t, 1, &n);
 }
@@ -194,7 +162,7 @@ static int conv_check(const char *op, int transposed, const em_tensor *x, const 
   char s[SHAPE_BUF], t[SHAPE_BUF];
   int st = check_ndim(op, "input", x, 3, 4, "(N, C, H, W) or (C, H, W)");
   if (st == EM_OK) st = check_ndim(op, "weight", w, 4, 4, transposed ? "(C, F/G, kH, kW)" : "(F, C/G, kH, kW)");
-  if (st == EM_OK) st = check_float(op, "input", x);
+  if (st == EM_OK) st = em_check_float(op, "input", x);
   if (st == EM_OK) st = check_like(op, "weight", w, x);
   if (st != EM_OK) return st;
   if (p->sH < 1 || p->sW < 1 || p->dH < 1 || p->dW < 1 || p->pH < 0 || p->pW < 0 || p->groups < 1 ||
@@ -266,7 +234,7 @@ static int conv_forward(const char *op, int transposed, em_tensor *y, const em_t
   if (!be) return EM_ERR;
   conv_fwd_fn fn = transposed ? be->conv_transpose2d_forward : be->conv2d_forward;
   if (!fn) return missing(op, x);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL, *wc = NULL, *bc = NULL;
   em_tensor *yc = NULL;
   st = in_view(&f, x, 4, cs.x4, &xc);
@@ -277,7 +245,7 @@ static int conv_forward(const char *op, int transposed, em_tensor *y, const em_t
                   cs.y4, 0, &yc);
   em_tensor *wk = work_open(&f, work, x);
   if (st == EM_OK) st = fn(yc, xc, wc, bc, p, wk);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 static int conv_backward_input(const char *op, int transposed, em_tensor *gx, const em_tensor *x,
@@ -292,7 +260,7 @@ static int conv_backward_input(const char *op, int transposed, em_tensor *gx, co
   if (!be) return EM_ERR;
   conv_bwi_fn fn = transposed ? be->conv_transpose2d_backward_input : be->conv2d_backward_input;
   if (!fn) return missing(op, x);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *gyc = NULL, *wc = NULL;
   em_tensor *gxc = NULL;
   st = in_view(&f, gy, 4, cs.y4, &gyc);
@@ -301,13 +269,13 @@ static int conv_backward_input(const char *op, int transposed, em_tensor *gx, co
     st = out_open(&f, op, "grad_input", gx, x->dtype, x, x->ndim, x->size, 4, cs.x4, 0, &gxc);
   em_tensor *wk = work_open(&f, work, x);
   if (st == EM_OK) st = fn(gxc, gyc, wc, p, wk);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 static int conv_backward_params(const char *op, int transposed, em_tensor *gw, em_tensor *gb,
                                 const em_tensor *x, const em_tensor *gy,
                                 const em_conv2d_params *p, double scale, em_tensor *work) {
-  if (!given(gw))
+  if (!em_given(gw))
     return em_error("%s: grad_weight must be given with the weight's shape", op);
   conv_shape cs;
   int st = conv_check(op, transposed, x, gw, NULL, p, &cs);
@@ -318,7 +286,7 @@ static int conv_backward_params(const char *op, int transposed, em_tensor *gw, e
   if (!be) return EM_ERR;
   conv_bwp_fn fn = transposed ? be->conv_transpose2d_backward_params : be->conv2d_backward_params;
   if (!fn) return missing(op, x);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL, *gyc = NULL;
   em_tensor *gwc = NULL, *gbc = NULL;
   st = in_view(&f, x, 4, cs.x4, &xc);
@@ -327,7 +295,7 @@ static int conv_backward_params(const char *op, int transposed, em_tensor *gw, e
   if (st == EM_OK) st = acc_open(&f, op, "grad_bias", gb, x, 1, &cs.y4[1], &gbc);
   em_tensor *wk = work_open(&f, work, x);
   if (st == EM_OK) st = fn(gwc, gbc, xc, gyc, p, scale, wk);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 int em_nn_conv2d_forward(em_tensor *output, const em_tensor *input, const em_tensor *weight,
@@ -389,7 +357,7 @@ typedef struct pool_shape {
 static int pool_check(const char *op, const em_tensor *x, const em_pool2d_params *p,
                       pool_shape *ps) {
   int st = check_ndim(op, "input", x, 3, 4, "(N, C, H, W) or (C, H, W)");
-  if (st == EM_OK) st = check_float(op, "input", x);
+  if (st == EM_OK) st = em_check_float(op, "input", x);
   if (st != EM_OK) return st;
   if (p->kH < 1 || p->kW < 1 || p->sH < 1 || p->sW < 1 || p->dH < 1 || p->dW < 1)
     return em_error("%s: kernel %dx%d, stride %dx%d, dilation %dx%d must be positive", op, p->kH,
@@ -426,7 +394,7 @@ int em_nn_maxpool2d_forward(em_tensor *output, em_tensor *indices, const em_tens
   const struct em_nn_backend *be = nn_of(op, input);
   if (!be) return EM_ERR;
   if (!be->maxpool2d_forward) return missing(op, input);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL;
   em_tensor *yc = NULL, *ic = NULL;
   int nd = pool_ndim(&ps);
@@ -438,7 +406,7 @@ int em_nn_maxpool2d_forward(em_tensor *output, em_tensor *indices, const em_tens
     st = out_open(&f, op, "indices", indices, EM_INT64, input, nd, pool_user(&ps, ps.y4), 4,
                   ps.y4, 0, &ic);
   if (st == EM_OK) st = be->maxpool2d_forward(yc, ic, xc, p);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 /* grad_output and (for max) indices match the pooled shape of input */
@@ -458,7 +426,7 @@ int em_nn_maxpool2d_backward(em_tensor *grad_input, const em_tensor *input,
                              const em_tensor *grad_output, const em_tensor *indices) {
   const char *op = "maxpool2d";
   int st = check_ndim(op, "input", input, 3, 4, "(N, C, H, W) or (C, H, W)");
-  if (st == EM_OK) st = check_float(op, "input", input);
+  if (st == EM_OK) st = em_check_float(op, "input", input);
   if (st == EM_OK) st = check_ndim(op, "grad_output", grad_output, input->ndim, input->ndim, "the pooled shape");
   if (st != EM_OK) return st;
   pool_shape ps;
@@ -475,7 +443,7 @@ int em_nn_maxpool2d_backward(em_tensor *grad_input, const em_tensor *input,
   const struct em_nn_backend *be = nn_of(op, input);
   if (!be) return EM_ERR;
   if (!be->maxpool2d_backward) return missing(op, input);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *gyc = NULL, *ic = NULL;
   em_tensor *gxc = NULL;
   st = in_view(&f, grad_output, 4, ps.y4, &gyc);
@@ -484,7 +452,7 @@ int em_nn_maxpool2d_backward(em_tensor *grad_input, const em_tensor *input,
     st = out_open(&f, op, "grad_input", grad_input, input->dtype, input, input->ndim, input->size,
                   4, ps.x4, 0, &gxc);
   if (st == EM_OK) st = be->maxpool2d_backward(gxc, gyc, ic);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 static int avg_check(const char *op, const em_tensor *x, const em_pool2d_params *p,
@@ -502,7 +470,7 @@ int em_nn_avgpool2d_forward(em_tensor *output, const em_tensor *input, const em_
   const struct em_nn_backend *be = nn_of(op, input);
   if (!be) return EM_ERR;
   if (!be->avgpool2d_forward) return missing(op, input);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL;
   em_tensor *yc = NULL;
   st = in_view(&f, input, 4, ps.x4, &xc);
@@ -510,7 +478,7 @@ int em_nn_avgpool2d_forward(em_tensor *output, const em_tensor *input, const em_
     st = out_open(&f, op, "output", output, input->dtype, input, pool_ndim(&ps),
                   pool_user(&ps, ps.y4), 4, ps.y4, 0, &yc);
   if (st == EM_OK) st = be->avgpool2d_forward(yc, xc, p);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 int em_nn_avgpool2d_backward(em_tensor *grad_input, const em_tensor *input,
@@ -523,7 +491,7 @@ int em_nn_avgpool2d_backward(em_tensor *grad_input, const em_tensor *input,
   const struct em_nn_backend *be = nn_of(op, input);
   if (!be) return EM_ERR;
   if (!be->avgpool2d_backward) return missing(op, input);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *gyc = NULL;
   em_tensor *gxc = NULL;
   st = in_view(&f, grad_output, 4, ps.y4, &gyc);
@@ -531,13 +499,13 @@ int em_nn_avgpool2d_backward(em_tensor *grad_input, const em_tensor *input,
     st = out_open(&f, op, "grad_input", grad_input, input->dtype, input, input->ndim, input->size,
                   4, ps.x4, 0, &gxc);
   if (st == EM_OK) st = be->avgpool2d_backward(gxc, gyc, p);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 static int adaptive_shape(const char *op, const em_tensor *x, int64_t oH, int64_t oW,
                           pool_shape *ps) {
   int st = check_ndim(op, "input", x, 3, 4, "(N, C, H, W) or (C, H, W)");
-  if (st == EM_OK) st = check_float(op, "input", x);
+  if (st == EM_OK) st = em_check_float(op, "input", x);
   if (st != EM_OK) return st;
   if (oH < 1 || oW < 1)
     return em_error("%s: output size %lldx%lld must be positive", op, (long long)oH, (long long)oW);
@@ -560,7 +528,7 @@ int em_nn_adaptive_avgpool2d_forward(em_tensor *output, const em_tensor *input, 
   const struct em_nn_backend *be = nn_of(op, input);
   if (!be) return EM_ERR;
   if (!be->adaptive_avgpool2d_forward) return missing(op, input);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL;
   em_tensor *yc = NULL;
   st = in_view(&f, input, 4, ps.x4, &xc);
@@ -568,7 +536,7 @@ int em_nn_adaptive_avgpool2d_forward(em_tensor *output, const em_tensor *input, 
     st = out_open(&f, op, "output", output, input->dtype, input, pool_ndim(&ps),
                   pool_user(&ps, ps.y4), 4, ps.y4, 0, &yc);
   if (st == EM_OK) st = be->adaptive_avgpool2d_forward(yc, xc);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 int em_nn_adaptive_avgpool2d_backward(em_tensor *grad_input, const em_tensor *input,
@@ -584,7 +552,7 @@ int em_nn_adaptive_avgpool2d_backward(em_tensor *grad_input, const em_tensor *in
   const struct em_nn_backend *be = nn_of(op, input);
   if (!be) return EM_ERR;
   if (!be->adaptive_avgpool2d_backward) return missing(op, input);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *gyc = NULL;
   em_tensor *gxc = NULL;
   st = in_view(&f, grad_output, 4, ps.y4, &gyc);
@@ -592,34 +560,34 @@ int em_nn_adaptive_avgpool2d_backward(em_tensor *grad_input, const em_tensor *in
     st = out_open(&f, op, "grad_input", grad_input, input->dtype, input, input->ndim, input->size,
                   4, ps.x4, 0, &gxc);
   if (st == EM_OK) st = be->adaptive_avgpool2d_backward(gxc, gyc);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 /* --- softmax --- */
 
 static int softmax_fwd(const char *op, int take_log, em_tensor *y, const em_tensor *x, int dim) {
   int st = check_ndim(op, "input", x, 1, EM_MAX_DIMS, "a non-empty tensor");
-  if (st == EM_OK) st = check_float(op, "input", x);
+  if (st == EM_OK) st = em_check_float(op, "input", x);
   if (st != EM_OK) return st;
   if (dim < 0 || dim >= x->ndim)
     return em_error("%s: dim %d out of range for a %d-dimensional input", op, dim + 1, x->ndim);
   const struct em_nn_backend *be = nn_of(op, x);
   if (!be) return EM_ERR;
   if (!be->softmax_forward) return missing(op, x);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL;
   em_tensor *yc = NULL;
   st = in_view(&f, x, 0, NULL, &xc);
   if (st == EM_OK)
     st = out_open(&f, op, "output", y, x->dtype, x, x->ndim, x->size, x->ndim, x->size, 0, &yc);
   if (st == EM_OK) st = be->softmax_forward(yc, xc, dim, take_log);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 static int softmax_bwd(const char *op, int take_log, em_tensor *gx, const em_tensor *gy,
                        const em_tensor *y, int dim) {
   int st = check_ndim(op, "output", y, 1, EM_MAX_DIMS, "a non-empty tensor");
-  if (st == EM_OK) st = check_float(op, "output", y);
+  if (st == EM_OK) st = em_check_float(op, "output", y);
   if (st == EM_OK) st = check_like(op, "grad_output", gy, y);
   if (st == EM_OK) st = check_shape(op, "grad_output", gy, y->ndim, y->size);
   if (st != EM_OK) return st;
@@ -628,7 +596,7 @@ static int softmax_bwd(const char *op, int take_log, em_tensor *gx, const em_ten
   const struct em_nn_backend *be = nn_of(op, y);
   if (!be) return EM_ERR;
   if (!be->softmax_backward) return missing(op, y);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *gyc = NULL, *yc = NULL;
   em_tensor *gxc = NULL;
   st = in_view(&f, gy, 0, NULL, &gyc);
@@ -637,7 +605,7 @@ static int softmax_bwd(const char *op, int take_log, em_tensor *gx, const em_ten
     st = out_open(&f, op, "grad_input", gx, y->dtype, y, y->ndim, y->size, y->ndim, y->size, 0,
                   &gxc);
   if (st == EM_OK) st = be->softmax_backward(gxc, gyc, yc, dim, take_log);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 int em_nn_softmax_forward(em_tensor *output, const em_tensor *input, int dim) {
@@ -663,7 +631,7 @@ int em_nn_log_softmax_backward(em_tensor *grad_input, const em_tensor *grad_outp
 /* input as (N, C, S) */
 static int bn_shape(const char *op, const em_tensor *x, int64_t *x3) {
   int st = check_ndim(op, "input", x, 2, EM_MAX_DIMS, "(N, C) or (N, C, *)");
-  if (st == EM_OK) st = check_float(op, "input", x);
+  if (st == EM_OK) st = em_check_float(op, "input", x);
   if (st != EM_OK) return st;
   x3[0] = x->size[0];
   x3[1] = x->size[1];
@@ -685,9 +653,9 @@ int em_nn_batchnorm_forward(em_tensor *output, em_tensor *save_mean, em_tensor *
   if (st == EM_OK) st = check_vector(op, "running_mean", running_mean, C, input);
   if (st == EM_OK) st = check_vector(op, "running_var", running_var, C, input);
   if (st != EM_OK) return st;
-  if (given(running_mean) != given(running_var))
+  if (em_given(running_mean) != em_given(running_var))
     return em_error("%s: running_mean and running_var must be given together", op);
-  if (!train && !given(running_mean))
+  if (!train && !em_given(running_mean))
     return em_error("%s: evaluation needs running_mean and running_var", op);
   if (train && x3[0] * x3[2] < 2) {
     char s[SHAPE_BUF];
@@ -698,7 +666,7 @@ int em_nn_batchnorm_forward(em_tensor *output, em_tensor *save_mean, em_tensor *
   const struct em_nn_backend *be = nn_of(op, input);
   if (!be) return EM_ERR;
   if (!be->batchnorm_forward) return missing(op, input);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL, *wc = NULL, *bc = NULL;
   em_tensor *yc = NULL, *mc = NULL, *ic = NULL, *rmc = NULL, *rvc = NULL;
   st = in_view(&f, input, 3, x3, &xc);
@@ -707,17 +675,17 @@ int em_nn_batchnorm_forward(em_tensor *output, em_tensor *save_mean, em_tensor *
   if (st == EM_OK)
     st = out_open(&f, op, "output", output, input->dtype, input, input->ndim, input->size, 3, x3,
                   0, &yc);
-  em_tensor *mean_out = save_mean ? save_mean : frame_tmp(&f, input, input->dtype);
-  em_tensor *invstd_out = save_invstd ? save_invstd : frame_tmp(&f, input, input->dtype);
+  em_tensor *mean_out = save_mean ? save_mean : em_stage_tmp(&f, input, input->dtype);
+  em_tensor *invstd_out = save_invstd ? save_invstd : em_stage_tmp(&f, input, input->dtype);
   if (st == EM_OK) st = out_open(&f, op, "save_mean", mean_out, input->dtype, input, 1, &C, 1, &C, 0, &mc);
   if (st == EM_OK) st = out_open(&f, op, "save_invstd", invstd_out, input->dtype, input, 1, &C, 1, &C, 0, &ic);
-  if (st == EM_OK && given(running_mean))
+  if (st == EM_OK && em_given(running_mean))
     st = out_open(&f, op, "running_mean", running_mean, input->dtype, input, 1, &C, 1, &C, 1, &rmc);
-  if (st == EM_OK && given(running_var))
+  if (st == EM_OK && em_given(running_var))
     st = out_open(&f, op, "running_var", running_var, input->dtype, input, 1, &C, 1, &C, 1, &rvc);
   if (st == EM_OK)
     st = be->batchnorm_forward(yc, mc, ic, xc, wc, bc, rmc, rvc, train, momentum, eps);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 int em_nn_batchnorm_backward(em_tensor *grad_input, em_tensor *grad_weight,
@@ -740,7 +708,7 @@ int em_nn_batchnorm_backward(em_tensor *grad_input, em_tensor *grad_weight,
   const struct em_nn_backend *be = nn_of(op, input);
   if (!be) return EM_ERR;
   if (!be->batchnorm_backward) return missing(op, input);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL, *gyc = NULL, *wc = NULL, *mc = NULL, *ic = NULL;
   em_tensor *gxc = NULL, *gwc = NULL, *gbc = NULL;
   st = in_view(&f, input, 3, x3, &xc);
@@ -755,7 +723,7 @@ int em_nn_batchnorm_backward(em_tensor *grad_input, em_tensor *grad_weight,
   if (st == EM_OK) st = acc_open(&f, op, "grad_bias", grad_bias, input, 1, &C, &gbc);
   if (st == EM_OK)
     st = be->batchnorm_backward(gxc, gwc, gbc, xc, gyc, wc, mc, ic, train, scale);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 /* --- layer norm --- */
@@ -764,7 +732,7 @@ int em_nn_batchnorm_backward(em_tensor *grad_input, em_tensor *grad_weight,
 static int ln_shape(const char *op, const em_tensor *x, const em_tensor *w, const em_tensor *b,
                     int k, int64_t *x2) {
   int st = check_ndim(op, "input", x, 1, EM_MAX_DIMS, "a non-empty tensor");
-  if (st == EM_OK) st = check_float(op, "input", x);
+  if (st == EM_OK) st = em_check_float(op, "input", x);
   if (st != EM_OK) return st;
   if (k < 1 || k > x->ndim)
     return em_error("%s: %d normalised dims for a %d-dimensional input", op, k, x->ndim);
@@ -772,10 +740,10 @@ static int ln_shape(const char *op, const em_tensor *x, const em_tensor *w, cons
   x2[1] = 1;
   for (int i = 0; i < x->ndim; i++) x2[i < x->ndim - k ? 0 : 1] *= x->size[i];
   const int64_t *dsize = x->size + x->ndim - k;
-  if (given(w)) st = check_like(op, "weight", w, x);
-  if (st == EM_OK && given(w)) st = check_shape(op, "weight", w, k, dsize);
-  if (st == EM_OK && given(b)) st = check_like(op, "bias", b, x);
-  if (st == EM_OK && given(b)) st = check_shape(op, "bias", b, k, dsize);
+  if (em_given(w)) st = check_like(op, "weight", w, x);
+  if (st == EM_OK && em_given(w)) st = check_shape(op, "weight", w, k, dsize);
+  if (st == EM_OK && em_given(b)) st = check_like(op, "bias", b, x);
+  if (st == EM_OK && em_given(b)) st = check_shape(op, "bias", b, k, dsize);
   return st;
 }
 
@@ -790,7 +758,7 @@ int em_nn_layernorm_forward(em_tensor *output, em_tensor *save_mean, em_tensor *
   const struct em_nn_backend *be = nn_of(op, input);
   if (!be) return EM_ERR;
   if (!be->layernorm_forward) return missing(op, input);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL, *wc = NULL, *bc = NULL;
   em_tensor *yc = NULL, *mc = NULL, *ic = NULL;
   st = in_view(&f, input, 2, x2, &xc);
@@ -799,14 +767,14 @@ int em_nn_layernorm_forward(em_tensor *output, em_tensor *save_mean, em_tensor *
   if (st == EM_OK)
     st = out_open(&f, op, "output", output, input->dtype, input, input->ndim, input->size, 2, x2,
                   0, &yc);
-  em_tensor *mean_out = save_mean ? save_mean : frame_tmp(&f, input, input->dtype);
-  em_tensor *invstd_out = save_invstd ? save_invstd : frame_tmp(&f, input, input->dtype);
+  em_tensor *mean_out = save_mean ? save_mean : em_stage_tmp(&f, input, input->dtype);
+  em_tensor *invstd_out = save_invstd ? save_invstd : em_stage_tmp(&f, input, input->dtype);
   if (st == EM_OK)
     st = out_open(&f, op, "save_mean", mean_out, input->dtype, input, 1, x2, 1, x2, 0, &mc);
   if (st == EM_OK)
     st = out_open(&f, op, "save_invstd", invstd_out, input->dtype, input, 1, x2, 1, x2, 0, &ic);
   if (st == EM_OK) st = be->layernorm_forward(yc, mc, ic, xc, wc, bc, eps);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 int em_nn_layernorm_backward(em_tensor *grad_input, em_tensor *grad_weight,
@@ -827,7 +795,7 @@ int em_nn_layernorm_backward(em_tensor *grad_input, em_tensor *grad_weight,
   const struct em_nn_backend *be = nn_of(op, input);
   if (!be) return EM_ERR;
   if (!be->layernorm_backward) return missing(op, input);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL, *gyc = NULL, *wc = NULL, *mc = NULL, *ic = NULL;
   em_tensor *gxc = NULL, *gwc = NULL, *gbc = NULL;
   const int64_t *dsize = input->size + input->ndim - k;
@@ -845,7 +813,7 @@ int em_nn_layernorm_backward(em_tensor *grad_input, em_tensor *grad_weight,
   if (st == EM_OK && gbc) st = em_tensor_view(gbc, gbc, 1, &x2[1]);
   if (st == EM_OK)
     st = be->layernorm_backward(gxc, gwc, gbc, xc, gyc, wc, mc, ic, scale);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 /* --- class losses --- */
@@ -854,7 +822,7 @@ int em_nn_layernorm_backward(em_tensor *grad_input, em_tensor *grad_weight,
 static int loss_shape(const char *op, const em_tensor *x, const em_tensor *t,
                       const em_tensor *cw, const em_nll_params *p, int64_t *x3, int64_t *t2) {
   int st = check_ndim(op, "input", x, 1, EM_MAX_DIMS, "(K), (N, K) or (N, K, d1, ...)");
-  if (st == EM_OK) st = check_float(op, "input", x);
+  if (st == EM_OK) st = em_check_float(op, "input", x);
   if (st == EM_OK) st = check_ndim(op, "target", t, 1, EM_MAX_DIMS, "class numbers");
   if (st == EM_OK) st = em_check_same_device(op, t, x);
   if (st != EM_OK) return st;
@@ -889,10 +857,10 @@ static int loss_grad_check(const char *op, const em_tensor *t, const em_tensor *
   if (st != EM_OK) return st;
   int64_t one = 1;
   int64_t want = p->reduction == EM_REDUCTION_NONE ? em_tensor_numel(t) : one;
-  if (!given(gy) || em_tensor_numel(gy) != want) {
+  if (!em_given(gy) || em_tensor_numel(gy) != want) {
     char s[SHAPE_BUF];
     return em_error("%s: grad_output is %s, expected %lld values", op,
-                    given(gy) ? em_tensor_shape_str(gy, s, sizeof s) : "empty", (long long)want);
+                    em_given(gy) ? em_tensor_shape_str(gy, s, sizeof s) : "empty", (long long)want);
   }
   st = check_like(op, "total_weight", total, x);
   return st == EM_OK ? check_shape(op, "total_weight", total, 1, &one) : st;
@@ -908,7 +876,7 @@ static int loss_forward(const char *op, em_tensor *y, em_tensor *total, em_tenso
   const struct em_nn_backend *be = nn_of(op, x);
   if (!be) return EM_ERR;
   if (!(logp ? be->cross_entropy_forward != NULL : be->nll_forward != NULL)) return missing(op, x);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL, *tc = NULL, *cwc = NULL;
   em_tensor *yc = NULL, *totc = NULL, *lpc = NULL;
   int none = p->reduction == EM_REDUCTION_NONE;
@@ -918,7 +886,7 @@ static int loss_forward(const char *op, em_tensor *y, em_tensor *total, em_tenso
   if (st == EM_OK)
     st = out_open(&f, op, "output", y, x->dtype, x, none ? t->ndim : 1, none ? t->size : &one,
                   none ? 2 : 1, none ? t2 : &one, 0, &yc);
-  em_tensor *total_out = total ? total : frame_tmp(&f, x, x->dtype);
+  em_tensor *total_out = total ? total : em_stage_tmp(&f, x, x->dtype);
   if (st == EM_OK)
     st = out_open(&f, op, "total_weight", total_out, x->dtype, x, 1, &one, 1, &one, 0, &totc);
   if (st == EM_OK && logp)
@@ -926,7 +894,7 @@ static int loss_forward(const char *op, em_tensor *y, em_tensor *total, em_tenso
   if (st == EM_OK)
     st = logp ? be->cross_entropy_forward(yc, totc, lpc, xc, tc, cwc, p)
               : be->nll_forward(yc, totc, xc, tc, cwc, p);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 /* backward of nll (x: the input) or cross entropy (x: the saved log_probs) */
@@ -941,7 +909,7 @@ static int loss_backward(const char *op, int fused, em_tensor *gx, const em_tens
   if (!be) return EM_ERR;
   if (!(fused ? be->cross_entropy_backward != NULL : be->nll_backward != NULL))
     return missing(op, x);
-  frame f = {.n = 0};
+  em_stage f = {.n = 0};
   const em_tensor *xc = NULL, *tc = NULL, *gyc = NULL, *cwc = NULL, *totc = NULL;
   em_tensor *gxc = NULL;
   int64_t gsize = em_tensor_numel(gy);
@@ -955,7 +923,7 @@ static int loss_backward(const char *op, int fused, em_tensor *gx, const em_tens
   if (st == EM_OK)
     st = fused ? be->cross_entropy_backward(gxc, xc, tc, gyc, cwc, totc, p)
                : be->nll_backward(gxc, tc, gyc, cwc, totc, p);
-  return frame_close(&f, st);
+  return em_stage_close(&f, st);
 }
 
 int em_nn_nll_forward(em_tensor *output, em_tensor *total_weight, const em_tensor *input,

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "rnn.h"
+#include "stage.h"
 
-#define STAGE_MAX 16    /* temporaries one op may stage */
 #define SHAPE_BUF 96
 
 int em_rnn_gates(em_rnn_mode mode) {
@@ -17,49 +17,23 @@ int64_t em_rnn_extra(em_rnn_mode mode, int64_t H) {
   return mode == EM_RNN_LSTM || mode == EM_RNN_GRU ? H : 0;
 }
 
-/* --- staging: the temporaries of one op call, released together --- */
-
-typedef struct stage {
-  em_tensor tmp[STAGE_MAX];
-  em_tensor *back[STAGE_MAX];  /* non-NULL: copy tmp[i] into it when the op succeeds */
-  int n;
-} stage;
-
-static em_tensor *stage_tmp(stage *s, const em_tensor *like) {
-  em_tensor *t = &s->tmp[s->n];
-  s->back[s->n++] = NULL;
-  em_tensor_init(t, like->ctx, like->dtype, like->device);
-  return t;
-}
-
-/* Copies staged outputs back (on success) and releases every temporary. */
-static int stage_close(stage *s, int st) {
-  for (int i = 0; i < s->n; i++) {
-    if (st == EM_OK && s->back[i]) st = em_tensor_copy(s->back[i], &s->tmp[i]);
-    em_tensor_release(&s->tmp[i]);
-  }
-  s->n = 0;
-  return st;
-}
-
-static int given(const em_tensor *t) { return t && t->ndim > 0 && t->storage; }
 
 /* *dst := src, or a contiguous copy of it; NULL when src is not given. */
-static int stage_in(stage *s, const em_tensor *src, const em_tensor **dst) {
+static int stage_in(em_stage *s, const em_tensor *src, const em_tensor **dst) {
   *dst = NULL;
-  if (!given(src)) return EM_OK;
+  if (!em_given(src)) return EM_OK;
   if (em_tensor_is_contiguous(src)) {
     *dst = src;
     return EM_OK;
   }
-  em_tensor *t = stage_tmp(s, src);
+  em_tensor *t = em_stage_tmp(s, src, src->dtype);
   *dst = t;
   return em_tensor_contiguous(t, src);
 }
 
 /* A zero tensor (n, h) like x: the missing initial state. */
-static int stage_zeros(stage *s, const em_tensor *x, int64_t n, int64_t h, const em_tensor **dst) {
-  em_tensor *t = stage_tmp(s, x);
+static int stage_zeros(em_stage *s, const em_tensor *x, int64_t n, int64_t h, const em_tensor **dst) {
+  em_tensor *t = em_stage_tmp(s, x, x->dtype);
   int64_t size[2] = {n, h};
   *dst = t;
   int st = em_tensor_resize(t, 2, size);
@@ -69,7 +43,7 @@ static int stage_zeros(stage *s, const em_tensor *x, int64_t n, int64_t h, const
 /* Resizes out to (ndim, size) in like's dtype and sets *dst to a contiguous tensor the
  * kernel writes (a staged copy when out is a non-contiguous view). keep: the kernel
  * reads out's values (an accumulator), so they are staged too. */
-static int stage_out(stage *s, const char *op, const char *name, em_tensor *out,
+static int stage_out(em_stage *s, const char *op, const char *name, em_tensor *out,
                      const em_tensor *like, int ndim, const int64_t *size, int keep,
                      em_tensor **dst) {
   *dst = NULL;
@@ -89,7 +63,7 @@ static int stage_out(stage *s, const char *op, const char *name, em_tensor *out,
     *dst = out;
     return EM_OK;
   }
-  em_tensor *t = stage_tmp(s, out);
+  em_tensor *t = em_stage_tmp(s, out, out->dtype);
   s->back[s->n - 1] = out;
   *dst = t;
   st = em_tensor_resize(t, ndim, size);
@@ -97,15 +71,15 @@ static int stage_out(stage *s, const char *op, const char *name, em_tensor *out,
 }
 
 /* A gradient to accumulate into (read and written), or NULL when not given. */
-static int stage_acc(stage *s, const char *op, const char *name, em_tensor *g,
+static int stage_acc(em_stage *s, const char *op, const char *name, em_tensor *g,
                      const em_tensor *like, int ndim, const int64_t *size, em_tensor **dst) {
-  return stage_out(s, op, name, given(g) ? g : NULL, like, ndim, size, 1, dst);
+  return stage_out(s, op, name, em_given(g) ? g : NULL, like, ndim, size, 1, dst);
 }
 
 /* A scratch output (work, grad_gates): retyped to like's dtype and device if needed. */
-static int stage_work(stage *s, em_tensor *work, const em_tensor *like, int64_t n,
+static int stage_work(em_stage *s, em_tensor *work, const em_tensor *like, int64_t n,
                       em_tensor **dst) {
-  if (!work) work = stage_tmp(s, like);
+  if (!work) work = em_stage_tmp(s, like, like->dtype);
   if (work->dtype != like->dtype || work->device.type != like->device.type ||
       work->device.index != like->device.index) {
     em_tensor_release(work);
@@ -124,16 +98,10 @@ static int stage_work(stage *s, em_tensor *work, const em_tensor *like, int64_t 
 
 /* --- argument checks --- */
 
-static int check_float(const char *op, const char *name, const em_tensor *t) {
-  if (t->dtype != EM_FLOAT32 && t->dtype != EM_FLOAT64)
-    return em_error("%s: %s is %s; expected float32 or float64", op, name,
-                    em_dtype_info[t->dtype].name);
-  return EM_OK;
-}
 
 /* t (when given) has x's dtype and device */
 static int check_like(const char *op, const char *name, const em_tensor *t, const em_tensor *x) {
-  if (!given(t)) return EM_OK;
+  if (!em_given(t)) return EM_OK;
   if (t->dtype != x->dtype)
     return em_error("%s: %s is %s, input is %s", op, name, em_dtype_info[t->dtype].name,
                     em_dtype_info[x->dtype].name);
@@ -143,15 +111,15 @@ static int check_like(const char *op, const char *name, const em_tensor *t, cons
 /* t (when given, or always when required) has exactly the sizes (ndim, size) */
 static int check_shape(const char *op, const char *name, const em_tensor *t, int required,
                        int ndim, const int64_t *size) {
-  if (!given(t) && !required) return EM_OK;
-  int same = given(t) && t->ndim == ndim;
+  if (!em_given(t) && !required) return EM_OK;
+  int same = em_given(t) && t->ndim == ndim;
   for (int i = 0; same && i < ndim; i++) same = t->size[i] == size[i];
   if (same) return EM_OK;
   char a[SHAPE_BUF], b[SHAPE_BUF];
   long long sz[EM_MAX_DIMS] = {0};
   for (int i = 0; i < ndim; i++) sz[i] = size[i];
   return em_error("%s: %s is %s, expected %s", op, name,
-                  given(t) ? em_tensor_shape_str(t, a, sizeof a) : "empty",
+                  em_given(t) ? em_tensor_shape_str(t, a, sizeof a) : "empty",
                   em_format_sizes(b, sizeof b, ndim, sz));
 }
 
@@ -176,13 +144,13 @@ static int check_layer(const char *op, const em_tensor *x, const em_rnn_weights 
   char s[SHAPE_BUF];
   g->G = em_rnn_gates(p->mode);
   if (!g->G) return em_error("%s: unknown mode %d", op, (int)p->mode);
-  if (!given(x) || x->ndim != 3)
+  if (!em_given(x) || x->ndim != 3)
     return em_error("%s: input is %s; expected %s", op,
-                    given(x) ? em_tensor_shape_str(x, s, sizeof s) : "empty",
+                    em_given(x) ? em_tensor_shape_str(x, s, sizeof s) : "empty",
                     p->batch_first ? "(B, T, I)" : "(T, B, I)");
-  int st = check_float(op, "input", x);
+  int st = em_check_float(op, "input", x);
   if (st != EM_OK) return st;
-  if (!given(w->w_ih) || w->w_ih->ndim != 2 || !given(w->w_hh) || w->w_hh->ndim != 2)
+  if (!em_given(w->w_ih) || w->w_ih->ndim != 2 || !em_given(w->w_hh) || w->w_hh->ndim != 2)
     return em_error("%s: weights must be matrices w_ih (G*H, I) and w_hh (G*H, H)", op);
   g->H = w->w_hh->size[1];
   g->I = w->w_ih->size[1];
@@ -213,7 +181,7 @@ static int check_states(const char *op, const char *h, const em_tensor *h_0, con
                         const em_tensor *c_0, const em_tensor *x, const em_rnn_params *p,
                         const geom *g) {
   int64_t bh[2] = {g->B, g->H};
-  if (given(c_0) && p->mode != EM_RNN_LSTM)
+  if (em_given(c_0) && p->mode != EM_RNN_LSTM)
     return em_error("%s: %s is only for LSTM", op, c);
   int st = check_like(op, h, h_0, x);
   if (st == EM_OK) st = check_like(op, c, c_0, x);
@@ -233,7 +201,7 @@ static int64_t grad_gates_cols(const em_rnn_params *p, const geom *g) {
 /* --- recurrent layers --- */
 
 /* Stages the weights (contiguous) into sw. */
-static int stage_weights(stage *s, const em_rnn_weights *w, em_rnn_weights *sw) {
+static int stage_weights(em_stage *s, const em_rnn_weights *w, em_rnn_weights *sw) {
   int st = stage_in(s, w->w_ih, &sw->w_ih);
   if (st == EM_OK) st = stage_in(s, w->w_hh, &sw->w_hh);
   if (st == EM_OK) st = stage_in(s, w->b_ih, &sw->b_ih);
@@ -242,7 +210,7 @@ static int stage_weights(stage *s, const em_rnn_weights *w, em_rnn_weights *sw) 
 }
 
 /* Stages the initial states, zeros for missing ones (c_0 only for LSTM). */
-static int stage_states(stage *s, const em_tensor *h_0, const em_tensor *c_0,
+static int stage_states(em_stage *s, const em_tensor *h_0, const em_tensor *c_0,
                         const em_tensor *x, const em_rnn_params *p, const geom *g,
                         const em_tensor **h, const em_tensor **c) {
   int st = stage_in(s, h_0, h);
@@ -266,7 +234,7 @@ int em_rnn_forward(em_tensor *output, em_tensor *h_n, em_tensor *c_n, em_tensor 
   if (st == EM_OK && c_n && p->mode != EM_RNN_LSTM) st = em_error("%s: c_n is only for LSTM", op);
   const struct em_rnn_backend *be = st == EM_OK ? rnn_of(op, input) : NULL;
   if (!be) return EM_ERR;
-  stage s = {.n = 0};
+  em_stage s = {.n = 0};
   const em_tensor *x, *h, *c;
   em_rnn_weights sw;
   em_tensor *y, *hn, *cn, *wk;
@@ -279,7 +247,7 @@ int em_rnn_forward(em_tensor *output, em_tensor *h_n, em_tensor *c_n, em_tensor 
   if (st == EM_OK) st = stage_out(&s, op, "c_n", c_n, input, 2, bh, 0, &cn);
   if (st == EM_OK) st = stage_work(&s, work, input, g.T * g.B * work_cols(p, &g), &wk);
   if (st == EM_OK && g.T * g.B > 0) st = be->forward(y, hn, cn, wk, x, h, c, &sw, p);
-  return stage_close(&s, st);
+  return em_stage_close(&s, st);
 }
 
 int em_rnn_backward_input(em_tensor *grad_input, em_tensor *grad_h0, em_tensor *grad_c0,
@@ -297,7 +265,7 @@ int em_rnn_backward_input(em_tensor *grad_input, em_tensor *grad_h0, em_tensor *
   if (st == EM_OK) st = check_shape(op, "output", output, 1, 3, g.seq);
   if (st == EM_OK) st = check_like(op, "grad_output", grad_output, input);
   if (st == EM_OK) st = check_shape(op, "grad_output", grad_output, 0, 3, g.seq);
-  if (st == EM_OK && (!given(work) || work->dtype != input->dtype ||
+  if (st == EM_OK && (!em_given(work) || work->dtype != input->dtype ||
                       em_tensor_numel(work) != g.T * g.B * work_cols(p, &g)))
     st = em_error("%s: work does not match this input (run rnn_forward on it first)", op);
   if (st == EM_OK && !grad_gates) st = em_error("%s: grad_gates is required", op);
@@ -306,7 +274,7 @@ int em_rnn_backward_input(em_tensor *grad_input, em_tensor *grad_h0, em_tensor *
   const struct em_rnn_backend *be = st == EM_OK ? rnn_of(op, input) : NULL;
   if (!be) return EM_ERR;
   int64_t bh[2] = {g.B, g.H};
-  stage s = {.n = 0};
+  em_stage s = {.n = 0};
   const em_tensor *y, *wk, *h, *c, *gy, *ghn, *gcn;
   em_rnn_weights sw;
   em_tensor *gx, *gh, *gc, *gg;
@@ -328,7 +296,7 @@ int em_rnn_backward_input(em_tensor *grad_input, em_tensor *grad_h0, em_tensor *
   } else if (st == EM_OK) {
     st = be->backward_input(gx, gh, gc, gg, y, wk, h, c, &sw, gy, ghn, gcn, p);
   }
-  return stage_close(&s, st);
+  return em_stage_close(&s, st);
 }
 
 int em_rnn_backward_params(const em_rnn_grads *g, const em_tensor *input,
@@ -337,7 +305,7 @@ int em_rnn_backward_params(const em_rnn_grads *g, const em_tensor *input,
   const char *op = "rnn_backward_params";
   geom ge;
   em_rnn_weights w = {g->w_ih, g->w_hh, NULL, NULL};
-  int st = given(g->w_ih) && given(g->w_hh)
+  int st = em_given(g->w_ih) && em_given(g->w_hh)
                ? check_layer(op, input, &w, p, &ge)
                : em_error("%s: grad_w_ih and grad_w_hh must be sized like the weights", op);
   if (st == EM_OK) st = check_states(op, "h_0", h_0, "c_0", NULL, input, p, &ge);
@@ -345,13 +313,13 @@ int em_rnn_backward_params(const em_rnn_grads *g, const em_tensor *input,
   if (st == EM_OK) st = check_shape(op, "output", output, 1, 3, ge.seq);
   if (st == EM_OK) st = check_like(op, "grad_b_ih", g->b_ih, input);
   if (st == EM_OK) st = check_like(op, "grad_b_hh", g->b_hh, input);
-  if (st == EM_OK && (!given(grad_gates) || grad_gates->dtype != input->dtype ||
+  if (st == EM_OK && (!em_given(grad_gates) || grad_gates->dtype != input->dtype ||
                       em_tensor_numel(grad_gates) != ge.T * ge.B * grad_gates_cols(p, &ge)))
     st = em_error("%s: grad_gates does not match this input (run rnn_backward_input first)", op);
   const struct em_rnn_backend *be = st == EM_OK ? rnn_of(op, input) : NULL;
   if (!be) return EM_ERR;
   int64_t gh = ge.G * ge.H;
-  stage s = {.n = 0};
+  em_stage s = {.n = 0};
   const em_tensor *x, *y, *h, *c, *gg;
   em_rnn_grads sg;
   st = stage_in(&s, input, &x);
@@ -363,7 +331,7 @@ int em_rnn_backward_params(const em_rnn_grads *g, const em_tensor *input,
   if (st == EM_OK) st = stage_acc(&s, op, "grad_b_ih", g->b_ih, input, 1, &gh, &sg.b_ih);
   if (st == EM_OK) st = stage_acc(&s, op, "grad_b_hh", g->b_hh, input, 1, &gh, &sg.b_hh);
   if (st == EM_OK && ge.T * ge.B > 0) st = be->backward_params(&sg, x, y, h, gg, p, scale);
-  return stage_close(&s, st);
+  return em_stage_close(&s, st);
 }
 
 /* --- embedding --- */
@@ -371,14 +339,14 @@ int em_rnn_backward_params(const em_rnn_grads *g, const em_tensor *input,
 static int check_embedding(const char *op, const em_tensor *idx, const em_tensor *w,
                            const char *wname, int64_t out[3], int *ndim) {
   char s[SHAPE_BUF];
-  if (!given(w) || w->ndim != 2)
+  if (!em_given(w) || w->ndim != 2)
     return em_error("%s: %s is %s; expected (V, E)", op, wname,
-                    given(w) ? em_tensor_shape_str(w, s, sizeof s) : "empty");
-  int st = check_float(op, wname, w);
+                    em_given(w) ? em_tensor_shape_str(w, s, sizeof s) : "empty");
+  int st = em_check_float(op, wname, w);
   if (st != EM_OK) return st;
-  if (!given(idx) || idx->ndim > 2)
+  if (!em_given(idx) || idx->ndim > 2)
     return em_error("%s: indices are %s; expected (N) or (B, T)", op,
-                    given(idx) ? em_tensor_shape_str(idx, s, sizeof s) : "empty");
+                    em_given(idx) ? em_tensor_shape_str(idx, s, sizeof s) : "empty");
   if (idx->dtype != EM_INT64)
     return em_error("%s: indices are %s, expected int64", op, em_dtype_info[idx->dtype].name);
   st = em_check_same_device(op, idx, w);
@@ -398,7 +366,7 @@ int em_embedding_forward(em_tensor *output, const em_tensor *indices, const em_t
   if (st == EM_OK && !output) st = em_error("%s: output is required", op);
   const struct em_rnn_backend *be = st == EM_OK ? rnn_of(op, weight) : NULL;
   if (!be) return EM_ERR;
-  stage s = {.n = 0};
+  em_stage s = {.n = 0};
   const em_tensor *idx, *w;
   em_tensor *y;
   st = stage_in(&s, indices, &idx);
@@ -415,7 +383,7 @@ int em_embedding_forward(em_tensor *output, const em_tensor *indices, const em_t
     em_tensor_release(&flat_i);
     em_tensor_release(&flat_y);
   }
-  return stage_close(&s, st);
+  return em_stage_close(&s, st);
 }
 
 int em_embedding_backward(em_tensor *grad_weight, const em_tensor *indices,
@@ -429,7 +397,7 @@ int em_embedding_backward(em_tensor *grad_weight, const em_tensor *indices,
   if (st == EM_OK) st = check_shape(op, "grad_output", grad_output, 1, ndim, size);
   const struct em_rnn_backend *be = st == EM_OK ? rnn_of(op, grad_weight) : NULL;
   if (!be) return EM_ERR;
-  stage s = {.n = 0};
+  em_stage s = {.n = 0};
   const em_tensor *idx, *gy;
   em_tensor *gw;
   st = stage_in(&s, indices, &idx);
@@ -447,5 +415,5 @@ int em_embedding_backward(em_tensor *grad_weight, const em_tensor *indices,
     em_tensor_release(&flat_i);
     em_tensor_release(&flat_g);
   }
-  return stage_close(&s, st);
+  return em_stage_close(&s, st);
 }
