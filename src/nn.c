@@ -410,6 +410,17 @@ int em_nn_maxpool2d_forward(em_tensor *output, em_tensor *indices, const em_tens
 }
 
 /* grad_output and (for max) indices match the pooled shape of input */
+/* Stages a pooling backward: grad_output in as (N, C, oH, oW), grad_input out as
+ * (N, C, H, W) in the input's dtype (copied back to the caller's tensor on success). */
+static int pool_grads_open(em_stage *f, const char *op, em_tensor *grad_input,
+                           const em_tensor *input, const em_tensor *grad_output,
+                           const pool_shape *ps, const em_tensor **gyc, em_tensor **gxc) {
+  int st = in_view(f, grad_output, 4, ps->y4, gyc);
+  if (st != EM_OK) return st;
+  return out_open(f, op, "grad_input", grad_input, input->dtype, input, input->ndim, input->size,
+                  4, ps->x4, 0, gxc);
+}
+
 static int pool_backward_check(const char *op, const em_tensor *x, const em_tensor *gy,
                                const em_tensor *idx, pool_shape *ps) {
   int st = check_like(op, "grad_output", gy, x);
@@ -446,11 +457,8 @@ int em_nn_maxpool2d_backward(em_tensor *grad_input, const em_tensor *input,
   em_stage f = {.n = 0};
   const em_tensor *gyc = NULL, *ic = NULL;
   em_tensor *gxc = NULL;
-  st = in_view(&f, grad_output, 4, ps.y4, &gyc);
+  st = pool_grads_open(&f, op, grad_input, input, grad_output, &ps, &gyc, &gxc);
   if (st == EM_OK) st = in_view(&f, indices, 4, ps.y4, &ic);
-  if (st == EM_OK)
-    st = out_open(&f, op, "grad_input", grad_input, input->dtype, input, input->ndim, input->size,
-                  4, ps.x4, 0, &gxc);
   if (st == EM_OK) st = be->maxpool2d_backward(gxc, gyc, ic);
   return em_stage_close(&f, st);
 }
@@ -494,10 +502,7 @@ int em_nn_avgpool2d_backward(em_tensor *grad_input, const em_tensor *input,
   em_stage f = {.n = 0};
   const em_tensor *gyc = NULL;
   em_tensor *gxc = NULL;
-  st = in_view(&f, grad_output, 4, ps.y4, &gyc);
-  if (st == EM_OK)
-    st = out_open(&f, op, "grad_input", grad_input, input->dtype, input, input->ndim, input->size,
-                  4, ps.x4, 0, &gxc);
+  st = pool_grads_open(&f, op, grad_input, input, grad_output, &ps, &gyc, &gxc);
   if (st == EM_OK) st = be->avgpool2d_backward(gxc, gyc, p);
   return em_stage_close(&f, st);
 }
@@ -555,10 +560,7 @@ int em_nn_adaptive_avgpool2d_backward(em_tensor *grad_input, const em_tensor *in
   em_stage f = {.n = 0};
   const em_tensor *gyc = NULL;
   em_tensor *gxc = NULL;
-  st = in_view(&f, grad_output, 4, ps.y4, &gyc);
-  if (st == EM_OK)
-    st = out_open(&f, op, "grad_input", grad_input, input->dtype, input, input->ndim, input->size,
-                  4, ps.x4, 0, &gxc);
+  st = pool_grads_open(&f, op, grad_input, input, grad_output, &ps, &gyc, &gxc);
   if (st == EM_OK) st = be->adaptive_avgpool2d_backward(gxc, gyc);
   return em_stage_close(&f, st);
 }
