@@ -4,11 +4,16 @@
  *
  * Legend: softmax views x as (O, D, I): O outer rows, D the softmax dim, I inner.
  * Batch norm views x as (N, C, S), S the spatial positions; M = N*S values per channel.
- * Layer norm views x as (M, D): M rows normalised over D values each. */
+ * Layer norm views x as (M, D): M rows normalised over D values each.
+ * Float32 over a contiguous last dim (softmax with I = 1, layer norm) has its own loops
+ * in float arithmetic (row sums in SIMD lanes, e^x from vmath.h) that vectorize; the
+ * general kernels below convert every element to double and call libm, which made
+ * W4's log-softmax and layer norms ~10x slower than these. */
 #include <math.h>
 
 #include "nn.h"
 #include "parallel.h"
+#include "vmath.h"
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -59,8 +64,56 @@ INLINE void softmax_fwd_t(int f64, em_tensor *y, const em_tensor *x, int dim, in
     }
 }
 
+/* float32, softmax over the last dim: x, y (O, D) */
+static void softmax_fwd_f32(float *y, const float *x, int64_t O, int64_t D, int take_log) {
+  #pragma omp parallel for schedule(static) if (O * D >= EM_PARALLEL_GRAIN)
+  for (int64_t o = 0; o < O; o++) {
+    const float *xr = x + o * D;
+    float *yr = y + o * D, mx = -INFINITY, sum = 0;
+    #pragma omp simd reduction(max : mx)
+    for (int64_t d = 0; d < D; d++) mx = xr[d] > mx ? xr[d] : mx;   /* skips NaN, as fmax */
+    #pragma omp simd reduction(+ : sum)
+    for (int64_t d = 0; d < D; d++) sum += em_exp_f32(xr[d] - mx);
+    if (take_log) {
+      float lse = mx + logf(sum);
+      #pragma omp simd
+      for (int64_t d = 0; d < D; d++) yr[d] = xr[d] - lse;
+    } else {
+      float inv = 1.0f / sum;
+      #pragma omp simd
+      for (int64_t d = 0; d < D; d++) yr[d] = em_exp_f32(xr[d] - mx) * inv;
+    }
+  }
+}
+
+/* float32 over the last dim: softmax gx = y * (gy - sum(gy * y)),
+ * log-softmax gx = gy - exp(y) * sum(gy) */
+static void softmax_bwd_f32(float *gx, const float *gy, const float *y, int64_t O, int64_t D,
+                            int take_log) {
+  #pragma omp parallel for schedule(static) if (O * D >= EM_PARALLEL_GRAIN)
+  for (int64_t o = 0; o < O; o++) {
+    const float *gr = gy + o * D, *yr = y + o * D;
+    float *xr = gx + o * D, s = 0;
+    if (take_log) {
+      #pragma omp simd reduction(+ : s)
+      for (int64_t d = 0; d < D; d++) s += gr[d];
+      #pragma omp simd
+      for (int64_t d = 0; d < D; d++) xr[d] = gr[d] - em_exp_f32(yr[d]) * s;
+    } else {
+      #pragma omp simd reduction(+ : s)
+      for (int64_t d = 0; d < D; d++) s += gr[d] * yr[d];
+      #pragma omp simd
+      for (int64_t d = 0; d < D; d++) xr[d] = yr[d] * (gr[d] - s);
+    }
+  }
+}
+
 int em_cpu_softmax_forward(em_tensor *y, const em_tensor *x, int dim, int take_log) {
-  if (x->dtype == EM_FLOAT64) softmax_fwd_t(1, y, x, dim, take_log);
+  int64_t O, D, I;
+  split_dim(x, dim, &O, &D, &I);
+  if (x->dtype == EM_FLOAT32 && I == 1)
+    softmax_fwd_f32(em_tensor_data(y), em_tensor_data(x), O, D, take_log);
+  else if (x->dtype == EM_FLOAT64) softmax_fwd_t(1, y, x, dim, take_log);
   else softmax_fwd_t(0, y, x, dim, take_log);
   return EM_OK;
 }
@@ -88,7 +141,11 @@ INLINE void softmax_bwd_t(int f64, em_tensor *gx, const em_tensor *gy, const em_
 
 int em_cpu_softmax_backward(em_tensor *gx, const em_tensor *gy, const em_tensor *y, int dim,
                             int take_log) {
-  if (y->dtype == EM_FLOAT64) softmax_bwd_t(1, gx, gy, y, dim, take_log);
+  int64_t O, D, I;
+  split_dim(y, dim, &O, &D, &I);
+  if (y->dtype == EM_FLOAT32 && I == 1)
+    softmax_bwd_f32(em_tensor_data(gx), em_tensor_data(gy), em_tensor_data(y), O, D, take_log);
+  else if (y->dtype == EM_FLOAT64) softmax_bwd_t(1, gx, gy, y, dim, take_log);
   else softmax_bwd_t(0, gx, gy, y, dim, take_log);
   return EM_OK;
 }
@@ -192,9 +249,9 @@ int em_cpu_batchnorm_backward(em_tensor *gx, em_tensor *gw, em_tensor *gb, const
 
 /* --- layer norm: x, y (M, D); w b (D); mean invstd (M) --- */
 
-/* Sums in NL independent lanes (then added up), so that a row reduction vectorises and
- * is not one chain of dependent adds; D = 128 in W4, where the chains were most of the
- * layer norm's time. EXPR is the d-th term. */
+/* The float64 kernels (float32 has its own, below them). Sums in NL independent lanes
+ * (then added up), so that a row reduction vectorises and is not one chain of dependent
+ * adds. EXPR is the d-th term. */
 #define NL 8
 #define LANE_SUM(out, D, EXPR)                                                           \
   do {                                                                                   \
@@ -233,11 +290,39 @@ INLINE void layernorm_fwd_t(int f64, em_tensor *y, em_tensor *mean, em_tensor *i
   }
 }
 
+/* float32: sums of a row in float SIMD lanes (D = 128 in W4: 8 terms a lane). */
+static void layernorm_fwd_f32(float *y, float *mean, float *invstd, const float *x,
+                              const float *w, const float *b, int64_t M, int64_t D, float eps) {
+  #pragma omp parallel for schedule(static) if (M * D >= EM_PARALLEL_GRAIN)
+  for (int64_t m = 0; m < M; m++) {
+    const float *xr = x + m * D;
+    float *yr = y + m * D, sum = 0, sq = 0;
+    #pragma omp simd reduction(+ : sum)
+    for (int64_t d = 0; d < D; d++) sum += xr[d];
+    float mu = sum / (float)D;
+    #pragma omp simd reduction(+ : sq)
+    for (int64_t d = 0; d < D; d++) sq += (xr[d] - mu) * (xr[d] - mu);
+    float is = 1.0f / sqrtf(sq / (float)D + eps);
+    mean[m] = mu;
+    invstd[m] = is;
+    if (w && b) {
+      #pragma omp simd
+      for (int64_t d = 0; d < D; d++) yr[d] = (xr[d] - mu) * is * w[d] + b[d];
+    } else {
+      for (int64_t d = 0; d < D; d++) yr[d] = (xr[d] - mu) * is * (w ? w[d] : 1) + (b ? b[d] : 0);
+    }
+  }
+}
+
 int em_cpu_layernorm_forward(em_tensor *y, em_tensor *mean, em_tensor *invstd,
                              const em_tensor *x, const em_tensor *w, const em_tensor *b,
                              double eps) {
-  if (x->dtype == EM_FLOAT64) layernorm_fwd_t(1, y, mean, invstd, x, w, b, eps);
-  else layernorm_fwd_t(0, y, mean, invstd, x, w, b, eps);
+  if (x->dtype == EM_FLOAT32)
+    layernorm_fwd_f32(em_tensor_data(y), em_tensor_data(mean), em_tensor_data(invstd),
+                      em_tensor_data(x), data_or_null(w), data_or_null(b), x->size[0],
+                      x->size[1], (float)eps);
+  else
+    layernorm_fwd_t(1, y, mean, invstd, x, w, b, eps);
   return EM_OK;
 }
 
@@ -290,10 +375,62 @@ INLINE void layernorm_bwd_t(int f64, em_tensor *gx, em_tensor *gw, em_tensor *gb
   }
 }
 
+/* float32: the row pass (gx) and the column pass (gw, gb; double accumulators, M terms
+ * each) in one parallel region, so the threads are woken once. */
+static void layernorm_bwd_f32(float *gx, float *gw, float *gb, const float *x, const float *gy,
+                              const float *w, const float *mean, const float *invstd,
+                              int64_t M, int64_t D, double scale) {
+  enum { LN_COLS = 64 };
+  int64_t nblk = (gw || gb) ? (D + LN_COLS - 1) / LN_COLS : 0;
+  #pragma omp parallel if (M * D >= EM_PARALLEL_GRAIN)
+  {
+    if (gx) {
+      #pragma omp for schedule(static) nowait
+      for (int64_t m = 0; m < M; m++) {
+        const float *xr = x + m * D, *gr = gy + m * D;
+        float *out = gx + m * D, mu = mean[m], is = invstd[m], sg = 0, sgx = 0;
+        #pragma omp simd reduction(+ : sg, sgx)
+        for (int64_t d = 0; d < D; d++) {
+          float g = gr[d] * (w ? w[d] : 1.0f);
+          sg += g;
+          sgx += g * (xr[d] - mu) * is;
+        }
+        sg /= (float)D;
+        sgx /= (float)D;
+        #pragma omp simd
+        for (int64_t d = 0; d < D; d++)
+          out[d] = is * (gr[d] * (w ? w[d] : 1.0f) - sg - (xr[d] - mu) * is * sgx);
+      }
+    }
+    #pragma omp for schedule(static)
+    for (int64_t blk = 0; blk < nblk; blk++) {
+      int64_t d0 = blk * LN_COLS, n = D - d0 < LN_COLS ? D - d0 : LN_COLS;
+      double sw[LN_COLS] = {0}, sb[LN_COLS] = {0};
+      for (int64_t m = 0; m < M; m++) {
+        const float *xr = x + m * D + d0, *gr = gy + m * D + d0;
+        float mu = mean[m], is = invstd[m];
+        #pragma omp simd
+        for (int64_t j = 0; j < n; j++) {
+          sw[j] += (double)(gr[j] * (xr[j] - mu) * is);
+          sb[j] += (double)gr[j];
+        }
+      }
+      for (int64_t j = 0; j < n; j++) {
+        if (gw) gw[d0 + j] += (float)(scale * sw[j]);
+        if (gb) gb[d0 + j] += (float)(scale * sb[j]);
+      }
+    }
+  }
+}
+
 int em_cpu_layernorm_backward(em_tensor *gx, em_tensor *gw, em_tensor *gb, const em_tensor *x,
                               const em_tensor *gy, const em_tensor *w, const em_tensor *mean,
                               const em_tensor *invstd, double scale) {
-  if (x->dtype == EM_FLOAT64) layernorm_bwd_t(1, gx, gw, gb, x, gy, w, mean, invstd, scale);
-  else layernorm_bwd_t(0, gx, gw, gb, x, gy, w, mean, invstd, scale);
+  if (x->dtype == EM_FLOAT32)
+    layernorm_bwd_f32(data_or_null(gx), data_or_null(gw), data_or_null(gb), em_tensor_data(x),
+                      em_tensor_data(gy), data_or_null(w), em_tensor_data(mean),
+                      em_tensor_data(invstd), x->size[0], x->size[1], scale);
+  else
+    layernorm_bwd_t(1, gx, gw, gb, x, gy, w, mean, invstd, scale);
   return EM_OK;
 }

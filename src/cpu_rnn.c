@@ -14,6 +14,7 @@
 
 #include "parallel.h"
 #include "rnn.h"
+#include "vmath.h"
 
 #define INLINE static inline __attribute__((always_inline))
 /* A step's cell pass is split over threads only from this many gate values: below it
@@ -35,31 +36,10 @@ INLINE void *at(const void *p, int64_t i, int f64) {
   return (char *)p + i * (f64 ? (int64_t)sizeof(double) : (int64_t)sizeof(float));
 }
 
-/* e^x in float without a call or a branch, so the float cell loops vectorize: Cephes'
- * expf (clamp, round x/ln2 to n by the 1.5*2^23 trick, reduce by ln 2 in two parts, a
- * degree-6 polynomial, 2^n put in the exponent bits); relative error about 2e-7. */
-INLINE float exp_f32(float x) {
-  x = x > -87.3f ? x : -87.3f;
-  x = x < 88.3f ? x : 88.3f;
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float y = p * r * r + r + 1.0f;
-  int32_t bits = ((int32_t)n + 127) * 8388608;   /* n + 127 in the exponent field */
-  float scale;
-  memcpy(&scale, &bits, sizeof scale);
-  return y * scale;
-}
-
 INLINE double sigm_f64(double v) { return 1.0 / (1.0 + exp(-v)); }
-INLINE float sigm_f32(float v) { return 1.0f / (1.0f + exp_f32(-v)); }
+INLINE float sigm_f32(float v) { return 1.0f / (1.0f + em_exp_f32(-v)); }
 /* tanh(v) = 2 / (1 + e^(-2v)) - 1: absolute error about 1e-7 */
-INLINE float tanh_f32(float v) { return 2.0f / (1.0f + exp_f32(-2.0f * v)) - 1.0f; }
+INLINE float tanh_f32(float v) { return 2.0f / (1.0f + em_exp_f32(-2.0f * v)) - 1.0f; }
 
 /* c (m, n) := alpha * op(a) @ op(b) + beta * c, row-major with leading dims; ta, tb
  * transpose a (stored (k, m)) and b (stored (n, k)). */
@@ -135,9 +115,9 @@ typedef struct step {
 } step;
 
 /* --- cells: one batch row of one step, j over H. The same equations twice: float64
- * through libm (the reference) and float32 in float arithmetic with exp_f32, so those
- * loops vectorize; spec/nn/rnn_spec.lua checks that the two agree. Pointers of one
- * call never overlap. --- */
+ * through libm (the reference) and float32 in float arithmetic with em_exp_f32
+ * (vmath.h), so those loops vectorize; spec/nn/rnn_spec.lua checks that the two agree.
+ * Pointers of one call never overlap. --- */
 
 /* g (GH): the step's pre-activations without biases, replaced by the activations;
  * bx (GH): the biases added to them; h (H) := the new state. */

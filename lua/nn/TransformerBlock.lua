@@ -56,10 +56,10 @@ function Block:updateOutput(input)
   local a = self:rethrowErrors(ln1, 1, 'updateOutput', x)
   a = self:rethrowErrors(attn, 2, 'updateOutput', pad and { a, pad } or a)
   if drop then a = self:rethrowErrors(drop, 5, 'updateOutput', a) end
-  self.h:resizeAs(x):copy(x):add(a)
+  torch.add(self.h, x, a)
   local m = self:rethrowErrors(ln2, 3, 'updateOutput', self.h)
   m = self:rethrowErrors(mlp, 4, 'updateOutput', m:view(B * T, C))
-  self.output:resizeAs(x):copy(self.h):add(m:view(B, T, C))
+  torch.add(self.output, self.h, m:view(B, T, C))
   self._pass = 'forward'
   return self.output
 end
@@ -79,7 +79,7 @@ local function backwards(self, fname, input, gradOutput, scale)
   end
   local g = run(4, mlp, ln2.output:view(B * T, C), gradOutput:contiguous():view(B * T, C))
   g = run(3, ln2, self.h, g:view(B, T, C))
-  if not acc then self.gh:resizeAs(g):copy(g):add(gradOutput) end
+  if not acc then torch.add(self.gh, g, gradOutput) end
   g = self.gh
   if drop then g = run(5, drop, attn.output, g) end
   local attnInput = pad and { ln1.output, pad } or ln1.output
@@ -87,7 +87,7 @@ local function backwards(self, fname, input, gradOutput, scale)
   if pad then g = g[1] end
   g = run(1, ln1, x, g)
   if acc then return self.gradInput end
-  self.gx:resizeAs(g):copy(g):add(self.gh)
+  torch.add(self.gx, g, self.gh)
   self.gradInput = pad and { self.gx, torch.Tensor() } or self.gx
   self._pass = 'backward'
   return self.gradInput
