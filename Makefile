@@ -17,7 +17,11 @@ BLAS_LIB ?= -L$(BLAS_DIR) -l:libopenblas.so.0 -Wl,-rpath,$(BLAS_DIR)
 
 WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O3 -march=$(ARCH) -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fopenmp $(WARN) $(CFLAGS) -I$(LUA_INC) -I$(BLAS_INC) -Isrc
+# -ffp-contract=fast: -std=c11 makes GCC keep a*b+c as two roundings (ISO C's rule); one
+# fused multiply-add is as accurate or better, and the float32 polynomials (GELU, e^x)
+# run ~30% faster with it.
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fopenmp -ffp-contract=fast $(WARN) $(CFLAGS) \
+              -I$(LUA_INC) -I$(BLAS_INC) -Isrc
 LIBS     := $(BLAS_LIB) -fopenmp -lpng -lz -lm
 
 DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp lua-busted luarocks \
@@ -50,7 +54,7 @@ ifneq ($(WITH_CUDA),)
              -gencode arch=compute_90,code=compute_90
 endif
 
-.PHONY: all deps test test-gpu train bench clean install check-deps
+.PHONY: all deps test test-gpu train bench bench-check clean install check-deps
 all: check-deps $(BUILD)/lib/libember.a $(BUILD)/lib/libember.so $(BUILD)/lua/ember/core.so $(BUILD)/ember \
      $(HOST_PROGS)
 
@@ -130,6 +134,10 @@ test-gpu: all
 
 bench: all
 	$(TEST_ENV) lua5.4 bench/run.lua $(BENCH_ARGS)
+
+# CI's performance check: the ratios of `make bench` against bench/RESULTS.md (25%).
+bench-check: all
+	$(TEST_ENV) lua5.4 bench/check.lua $(CHECK_ARGS)
 
 # Lua's standard layout under PREFIX: the executable, the Lua files, the C module,
 # and for C hosts the libraries and headers. The rockspec sets each folder itself.
