@@ -1,7 +1,8 @@
 /* torch.serial: the reader and writer objects (src/serialize.c) that
  * lua/ember/serialize.lua and lua/ember/safetensors.lua drive, plus the two tensor
  * helpers they need: the identity of a tensor's storage, and a checked view into a
- * loaded storage. Storage payloads move between files and tensors here, in C. */
+ * loaded storage. Storage payloads move between files and tensors here, in C; a GPU
+ * tensor's elements are copied to the host on the way out. */
 #include <stdarg.h>
 #include <string.h>
 
@@ -51,10 +52,20 @@ static lwriter *check_writer(lua_State *L) {
   return w;
 }
 
-/* Rejects a tensor whose elements are not in host memory. */
-static void check_host(lua_State *L, const em_tensor *t) {
-  if (t->device.type != EM_CPU)
-    fail(L, "save: a %s tensor; copy it to the host first (x:float())", em_device_name(t->device));
+/* The n elements of t's whole storage in host memory: the storage itself for a host
+ * tensor; for a GPU tensor, a host copy of all of it (a new tensor left on the stack,
+ * which keeps it alive), as cutorch's storage writer staged its elements. */
+static const void *host_storage(lua_State *L, const em_tensor *t, int64_t n) {
+  if (t->device.type == EM_CPU) return t->storage->data;
+  em_tensor *whole = em_lua_pushview(L, t);   /* the storage from element 0, 1-D */
+  whole->offset = 0;
+  whole->ndim = 1;
+  whole->size[0] = n;
+  whole->stride[0] = 1;
+  em_tensor *h = em_lua_newtensor(L, t->dtype, (em_device){EM_CPU, 0});
+  em_lua_call(L, em_tensor_resize(h, 1, &n));
+  em_lua_call(L, em_tensor_copy(h, whole));
+  return em_tensor_data(h);
 }
 
 /* --- reader --- */
@@ -320,25 +331,30 @@ static int w_tensor_header(lua_State *L) {
   return 0;
 }
 
-/* storage(t): the payload of t's whole storage (int64 n, then its n elements) */
+/* storage(t): the payload of t's whole storage (int64 n, then its n elements); a GPU
+ * tensor's storage is copied to the host first, so the payload is the same either way */
 static int w_storage(lua_State *L) {
   lwriter *w = check_writer(L);
   em_tensor *t = em_lua_checktensor(L, 2);
-  check_host(L, t);
   int64_t n = t->storage ? (int64_t)(t->storage->nbytes / em_dtype_info[t->dtype].size) : 0;
   int st = em_writer_long(&w->w, n);
-  if (st == EM_OK && n > 0) st = em_writer_elements(&w->w, t->dtype, t->storage->data, n);
+  if (st == EM_OK && n > 0) st = em_writer_elements(&w->w, t->dtype, host_storage(L, t, n), n);
   check(L, st);
   return 0;
 }
 
-/* raw(t): t's elements in row-major order, raw little endian */
+/* raw(t): t's elements in row-major order, raw little endian (a GPU tensor's are
+ * copied to the host first) */
 static int w_raw(lua_State *L) {
   lwriter *w = check_writer(L);
   em_tensor *t = em_lua_checktensor(L, 2);
-  check_host(L, t);
-  em_tensor *c = em_lua_newtensor(L, t->dtype, t->device);   /* kept on the stack */
-  em_lua_call(L, em_tensor_contiguous(c, t));
+  em_tensor *c = em_lua_newtensor(L, t->dtype, (em_device){EM_CPU, 0});   /* kept on the stack */
+  if (t->device.type == EM_CPU) {
+    em_lua_call(L, em_tensor_contiguous(c, t));
+  } else if (t->ndim > 0) {
+    em_lua_call(L, em_tensor_resize(c, t->ndim, t->size));
+    em_lua_call(L, em_tensor_copy(c, t));
+  }
   int64_t n = em_tensor_numel(c);
   if (n > 0 && c->ndim > 0) check(L, em_writer_elements(&w->w, c->dtype, em_tensor_data(c), n));
   return 0;

@@ -6,7 +6,8 @@
 -- as "__metadata__". Layout: u64 header length N (little endian), N bytes of JSON
 -- {"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, ...}, then
 -- the data, offsets relative to its start. Shape [] (a PyTorch scalar) loads as a
--- 1-element vector; an empty Ember tensor saves as shape [0].
+-- 1-element vector; an empty Ember tensor saves as shape [0]. GPU tensors are copied
+-- to the host as they are written; loading gives host tensors (x:cuda() moves them).
 local core = require 'ember.core'
 local json = require 'ember.json'
 local serial = core.serial

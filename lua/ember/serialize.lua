@@ -7,6 +7,14 @@
 -- known classes (nn modules; see registerClass). Loading never runs code from the
 -- file: functions (type tags 6, 7, 8) are refused, and every size, offset, stride and
 -- count is checked against the file and the storage before anything is allocated.
+--
+-- GPU tensors are written as cutorch wrote them: class torch.CudaTensor (float32),
+-- torch.CudaDoubleTensor, torch.CudaHalfTensor, ... over a torch.CudaStorage,
+-- torch.CudaDoubleStorage, ..., whose payload is the CPU storage's (cutorch copied the
+-- elements to the host and wrote them as such), so views keep sharing one storage. On
+-- loading, such a tensor goes to the GPU when there is one, as under cutorch, else it
+-- loads on the host as the matching CPU type (torch.CudaTensor -> torch.FloatTensor);
+-- load's `device` option chooses (see M.load).
 local core = require 'ember.core'
 local serial = core.serial
 
@@ -15,17 +23,22 @@ local M = {}
 local TYPE_NIL, TYPE_NUMBER, TYPE_STRING, TYPE_TABLE, TYPE_TORCH, TYPE_BOOLEAN = 0, 1, 2, 3, 4, 5
 local MAX_DEPTH = 10000   -- nesting of tables and objects a file may have
 
--- Torch7 class names of tensors and storages, per Ember dtype.
-local classDtype = { Float = 'float32', Double = 'float64', Half = 'float16', BFloat16 = 'bfloat16',
-                     Long = 'int64', Int = 'int32', Short = 'int16', Char = 'int8',
-                     Byte = 'uint8', Bool = 'bool', Cuda = 'float32' }  -- Cuda: loaded on the host
-local tensorDtype, storageDtype, tensorName, storageName = {}, {}, {}, {}
-for prefix, dtype in pairs(classDtype) do
-  tensorDtype['torch.' .. prefix .. 'Tensor'] = dtype
-  storageDtype['torch.' .. prefix .. 'Storage'] = dtype
-  if prefix ~= 'Cuda' then
-    tensorName[dtype] = 'torch.' .. prefix .. 'Tensor'
-    storageName[dtype] = 'torch.' .. prefix .. 'Storage'
+-- Torch7 class names of tensors and storages, per Ember dtype: classes[name] = {dtype,
+-- kind = 'Tensor' | 'Storage', cuda = true for cutorch's}; names[cuda][kind][dtype] = name
+-- (names[false] for the CPU); hostName['torch.CudaTensor'] = 'torch.FloatTensor'.
+local classPrefix = { float32 = 'Float', float64 = 'Double', float16 = 'Half', bfloat16 = 'BFloat16',
+                      int64 = 'Long', int32 = 'Int', int16 = 'Short', int8 = 'Char', uint8 = 'Byte',
+                      bool = 'Bool' }
+local classes, names, hostName = {}, { [false] = { Tensor = {}, Storage = {} },
+                                       [true] = { Tensor = {}, Storage = {} } }, {}
+for dtype, prefix in pairs(classPrefix) do
+  local cudaPrefix = 'Cuda' .. (prefix == 'Float' and '' or prefix)   -- torch.CudaTensor is float32
+  for _, kind in ipairs { 'Tensor', 'Storage' } do
+    local cpu, gpu = 'torch.' .. prefix .. kind, 'torch.' .. cudaPrefix .. kind
+    classes[cpu] = { dtype = dtype, kind = kind, cuda = false }
+    classes[gpu] = { dtype = dtype, kind = kind, cuda = true }
+    names[false][kind][dtype], names[true][kind][dtype] = cpu, gpu
+    hostName[gpu] = cpu
   end
 end
 
@@ -104,17 +117,18 @@ local function writeTensor(st, t)
   w:int(TYPE_TORCH)
   w:int(idx)
   if not new then return end
-  writeTorchHeader(w, tensorName[t:dtype()])
+  local dtype, cuda = t:dtype(), t:device() ~= 'cpu'
+  writeTorchHeader(w, names[cuda].Tensor[dtype])
   w:tensorHeader(t)
   local key = serial.storageKey(t)
   if key == nil or t:dim() == 0 then w:int(TYPE_NIL) return end
-  st.storageKeys[t:dtype()] = st.storageKeys[t:dtype()] or {}   -- one storage object per dtype
-  local sidx, snew = indexOf(st, key, st.storageKeys[t:dtype()])
+  st.storageKeys[dtype] = st.storageKeys[dtype] or {}   -- one storage object per dtype
+  local sidx, snew = indexOf(st, key, st.storageKeys[dtype])
   w:int(TYPE_TORCH)
   w:int(sidx)
   if snew then
-    writeTorchHeader(w, storageName[t:dtype()])
-    w:storage(t)
+    writeTorchHeader(w, names[cuda].Storage[dtype])
+    w:storage(t)   -- a GPU storage is copied to the host in C
   end
 end
 
@@ -225,19 +239,33 @@ local function readTable(st, at, idx, depth)
   return t
 end
 
-local function readTensor(st, at, idx, dtype, depth)
+-- A tensor or storage read from a cutorch record, moved to st.gpu (nil: left on the host).
+local function toGpu(st, at, className, t)
+  if not st.gpu then return t end
+  local ok, g = pcall(t.to, t, st.gpu)
+  if not ok then fail(st, at, 'cannot put a %s on %s: %s', className, st.gpu, g) end
+  return g
+end
+
+local function readTensor(st, at, idx, className, class, depth)
+  local dtype = class.dtype
   local sizes, strides, offset = st.r:tensorHeader()
   local storage = readObject(st, depth + 1)
   local t
+  local function empty()
+    local e = core.new(dtype)
+    return class.cuda and toGpu(st, at, className, e) or e
+  end
   if #sizes == 0 then
-    t = core.new(dtype)
+    t = empty()
   elseif storage == nil then
-    local ok, err = pcall(serial.view, core.new(dtype), offset, sizes, strides)
+    local ok, err = pcall(serial.view, empty(), offset, sizes, strides)
     if not ok then fail(st, at, 'a tensor with elements has no storage (%s)', err) end
     t = err
   else
-    if st.storages[storage] ~= dtype then
-      fail(st, at, 'a %s tensor\'s storage is a %s', dtype, st.storages[storage] or type(storage))
+    local want = names[class.cuda].Storage[dtype]
+    if st.storages[storage] ~= want then
+      fail(st, at, 'a %s\'s storage is a %s, not a %s', className, st.storages[storage] or type(storage), want)
     end
     local ok, err = pcall(serial.view, storage, offset, sizes, strides)
     if not ok then fail(st, at, '%s', err) end
@@ -259,6 +287,8 @@ local function readInstance(st, at, idx, className, depth)
   if type(fields) ~= 'table' or getmetatable(fields) ~= nil then
     fail(st, at, 'the fields of a %s are a %s, not a table', className, type(fields))
   end
+  -- a module saved on the GPU and loaded on the host says so in its Torch7 type field
+  if not st.gpu and hostName[fields._type] then fields._type = hostName[fields._type] end
   for k, v in next, fields do rawset(obj, k, v) end
   return obj
 end
@@ -270,11 +300,12 @@ local function readTorch(st, at, depth)
   local version = r:string()
   local className = version
   if version:match('^V %d+$') then className = r:string() end
-  if tensorDtype[className] then return readTensor(st, at, idx, tensorDtype[className], depth) end
-  local dtype = storageDtype[className]
-  if dtype then
-    local s = r:storage(dtype)
-    st.storages[s] = dtype
+  local class = classes[className]
+  if class and class.kind == 'Tensor' then return readTensor(st, at, idx, className, class, depth) end
+  if class then
+    local s = r:storage(class.dtype)
+    if class.cuda then s = toGpu(st, at, className, s) end
+    st.storages[s] = className
     st.objects[idx] = s
     return s
   end
@@ -301,8 +332,9 @@ function readObject(st, depth)
   fail(st, at, 'unknown type tag %d', tag)
 end
 
-local function readAll(r)
-  local st = { r = r, objects = {}, storages = setmetatable({}, { __mode = 'k' }) }
+-- st.gpu: where tensors saved from a GPU go ('cuda', 'cuda:N'), nil for the host.
+local function readAll(r, gpu)
+  local st = { r = r, gpu = gpu, objects = {}, storages = setmetatable({}, { __mode = 'k' }) }
   local ok, obj = pcall(readObject, st, 0)
   r:close()
   if not ok then error(obj, 0) end
@@ -312,23 +344,66 @@ end
 -- The first byte of a binary file is a type tag (0..8); an ascii file starts with a digit.
 local function looksAscii(first) return first ~= nil and first:match('^%s*%d') ~= nil end
 
--- torch.load(path [, 'binary'|'ascii']) -> obj; the format is detected when omitted
-function M.load(path, format)
+-- The options of load and deserialize, checked: format (nil: detect) and where tensors
+-- saved from a GPU go (a device string for x:to, or nil for the host). A boolean third
+-- argument is Torch7's `referenced` flag, which changes nothing here (references are
+-- always kept).
+local function loadOptions(fname, format, options)
+  if type(format) == 'table' and options == nil then format, options = nil, format end
+  if type(options) == 'boolean' then options = nil end
+  if options ~= nil and type(options) ~= 'table' then
+    error(('%s: options must be a table, got a %s'):format(fname, type(options)), 3)
+  end
+  options = options or {}
+  for k in pairs(options) do
+    if k ~= 'device' then error(('%s: unknown option %s'):format(fname, tostring(k)), 3) end
+  end
+  local device = options.device
+  if device == nil or device == 'auto' then   -- cutorch's behaviour, or the host without a GPU
+    return format, core.cuda.isAvailable() and 'cuda' or nil
+  elseif device == 'cpu' then
+    return format, nil
+  elseif device == 'cuda' or (type(device) == 'string' and device:match('^cuda:%d+$')) then
+    local ok, why = core.cuda.isAvailable()
+    if not ok then error(("%s: device '%s' asked for, but no CUDA device can be used: %s"):format(fname, device, why), 3) end
+    local n = tonumber(device:match('^cuda:(%d+)$'))
+    if n and n >= core.cuda.deviceCount() then
+      error(("%s: device '%s' does not exist (%d present, numbered from 0)")
+            :format(fname, device, core.cuda.deviceCount()), 3)
+    end
+    return format, device
+  end
+  error(("%s: device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got %s"):format(fname, tostring(device)), 3)
+end
+
+-- torch.load(path [, 'binary'|'ascii'] [, options]) -> obj; the format is detected when
+-- omitted. options.device says where tensors saved from a GPU (torch.Cuda* records) go:
+--   nil or 'auto'  the current GPU when one is available (as cutorch did), else the host
+--                  as the matching CPU type (torch.CudaTensor -> torch.FloatTensor)
+--   'cpu'          the host, even on a machine with a GPU
+--   'cuda', 'cuda:N'  that GPU (0-based, as x:device() prints it); an error without one
+-- Tensors saved from the host stay on the host whatever the option (x:cuda() or
+-- model:cuda() after loading moves them).
+function M.load(path, format, options)
   assert(type(path) == 'string', 'load: the path must be a string')
+  local gpu
+  format, gpu = loadOptions('load', format, options)
   local ascii = checkFormat('load', format)
   if format == nil then
     local f = io.open(path, 'rb')
     if f then ascii = looksAscii(f:read(4)) f:close() end
   end
-  return readAll(serial.reader(path, ascii))
+  return readAll(serial.reader(path, ascii), gpu)
 end
 
--- torch.deserialize(str [, format]) -> obj
-function M.deserialize(str, format)
+-- torch.deserialize(str [, format] [, options]) -> obj, with load's options
+function M.deserialize(str, format, options)
   assert(type(str) == 'string', 'deserialize: expected a string')
+  local gpu
+  format, gpu = loadOptions('deserialize', format, options)
   local ascii = checkFormat('deserialize', format)
   if format == nil then ascii = looksAscii(str:sub(1, 4)) end
-  return readAll(serial.reader(str, ascii, true))
+  return readAll(serial.reader(str, ascii, true), gpu)
 end
 
 -- Installs save, load, serialize, deserialize, registerClass and the safetensors

@@ -116,6 +116,9 @@ for _, name in ipairs { 'float_3x4_arange.t7', 'double_2x3.t7', 'long_5.t7', 'by
   fuzzFile(name, 'binary')
 end
 for _, name in ipairs { 'float_3x4_arange_ascii.t7', 'table_ascii.t7' } do fuzzFile(name, 'ascii') end
+-- GPU tensors as cutorch wrote them (hand-built: spec/io/fixtures/cuda/make.lua)
+fuzzFile('../cuda/cutorch_tensors.t7', 'binary')
+fuzzFile('../cuda/cutorch_tensors_ascii.t7', 'ascii')
 
 -- A small model shaped like mlp_trained.t7: parameters viewing one flat storage.
 local model = nn.Sequential():add(nn.Linear(3, 2)):add(nn.ReLU()):add(nn.Linear(2, 2)):add(nn.LogSoftMax())
@@ -159,6 +162,11 @@ local hostile = {
   badTag = i4(99),
   fnTag6 = i4(6) .. i4(1) .. str('\27Lua'),
   fnTag7 = i4(7) .. i4(1),
+  cudaOverFloat = i4(4) .. i4(1) .. str('V 1') .. str('torch.CudaTensor') .. i4(1) .. i8(1) .. i8(1) .. i8(1)
+                  .. storage(2, 1, ('\0'):rep(4)),
+  floatOverCuda = tensor(1, 1, { 1 }, { 1 }, 1, i4(4) .. i4(2) .. str('V 1') .. str('torch.CudaStorage') .. i8(1)
+                                                .. ('\0'):rep(4)),
+  cudaStorageHuge = i4(4) .. i4(1) .. str('V 1') .. str('torch.CudaLongStorage') .. i8(1 << 61),
   instanceNotTable = i4(4) .. i4(1) .. str('V 1') .. str('nn.Linear') .. i4(1) .. d(3),
 }
 for name, bytes in pairs(hostile) do
