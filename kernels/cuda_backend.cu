@@ -347,9 +347,8 @@ static em_allocator cuda_allocator(em_context *ctx, em_device dev) {
 
 /* --- the table --- */
 
-/* The family tables, one kernels/<family>.cu each. The recurrent family has no CUDA
- * kernels yet: its reference is weak, so it is NULL and recurrent ops on a GPU report
- * "not implemented on cuda". */
+/* The family tables, one kernels/<family>.cu each (the nn family gathered by
+ * nn_table.cu, the recurrent one in rnn.cu). */
 extern "C" {
 extern const struct em_math_backend em_cuda_math;
 extern const struct em_reduce_backend em_cuda_reduce;
@@ -358,7 +357,7 @@ extern const struct em_blas_backend em_cuda_blas;
 extern const struct em_random_backend em_cuda_random;
 extern const struct em_nn_backend em_cuda_nn;
 extern const struct em_optim_backend em_cuda_optim;
-extern const struct em_rnn_backend em_cuda_rnn __attribute__((weak));
+extern const struct em_rnn_backend em_cuda_rnn;
 extern const struct em_attention_backend em_cuda_attention;
 }
 

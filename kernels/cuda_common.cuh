@@ -145,9 +145,8 @@ static inline void *em_cuda_data(const em_tensor *t) {
 /* --- the backend's family tables ---
  * Each family file defines one of these (kernels/pointwise.cu: em_cuda_math, reduce.cu:
  * em_cuda_reduce, index.cu and sort.cu: em_cuda_index, random.cu: em_cuda_random,
- * blas_cublas.cu: em_cuda_blas, ...). cuda_backend.cu refers to them weakly, so a family
- * whose file has not landed yet is NULL in em_cuda_backend and its ops report
- * "not implemented on cuda". */
+ * blas_cublas.cu: em_cuda_blas, rnn.cu: em_cuda_rnn, ...); cuda_backend.cu gathers them
+ * into em_cuda_backend. An op a family table leaves NULL reports "not implemented". */
 extern "C" {
 extern const struct em_math_backend em_cuda_math;
 extern const struct em_reduce_backend em_cuda_reduce;

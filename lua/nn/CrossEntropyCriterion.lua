@@ -24,7 +24,7 @@ end
 function CrossEntropyCriterion:updateOutput(input, target)
   local reduction = self:getReduction()
   local loss = torch.nnops.cross_entropy_forward(self.lossBuffer, self.totalWeight, self.logProbs,
-                                                 input, utils.classTargets(self, target),
+                                                 input, utils.classTargets(self, target, input),
                                                  self.weights, reduction, self.ignoreIndex)
   self.output = reduction == 'none' and loss or loss[1]
   return self.output
@@ -43,8 +43,8 @@ function CrossEntropyCriterion:updateGradInput(input, target, gradOutput)
     gradOutput = gradOutput:expand(input:dim() == 1 and 1 or input:size(1))
   end
   torch.nnops.cross_entropy_backward(self.gradInput, self.logProbs,
-                                     utils.classTargets(self, target), gradOutput, self.weights,
-                                     self.totalWeight, reduction, self.ignoreIndex)
+                                     utils.classTargets(self, target, input), gradOutput,
+                                     self.weights, self.totalWeight, reduction, self.ignoreIndex)
   return self.gradInput
 end
 

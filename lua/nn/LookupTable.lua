@@ -1,7 +1,8 @@
 -- nn.LookupTable(nIndex, nOutput [, paddingIdx]): an embedding. Index i selects row i of
 -- weight (nIndex, nOutput), initialised N(0, 1) as Torch7 and PyTorch. Indices are
--- 1-based (a LongTensor; other tensors are converted). The row at paddingIdx starts at
--- zero and gets no gradient (PyTorch's padding_idx).
+-- 1-based (a LongTensor; other tensors are converted, and CPU indices go to the weight's
+-- device). The row at paddingIdx starts at zero and gets no gradient (PyTorch's
+-- padding_idx).
 --   input (N) -> output (N, nOutput);  input (B, T) -> output (B, T, nOutput)
 local torch = require 'torch'
 local nn = require 'nn'
@@ -32,13 +33,15 @@ function LookupTable:reset(stdv)
   return self
 end
 
--- the input as a LongTensor of indices in range
+-- the input as int64 indices on the weight's device (utils.indicesOn), in range; on a
+-- GPU the kernel checks the range (one read-back instead of two reductions)
 local function indices(self, input)
   if not torch.isTensor(input) or input:dim() < 1 or input:dim() > 2 then
     error(('nn.LookupTable: expected indices (N) or (B, T), got size %s')
           :format(utils.sizeStr(input)), 0)
   end
-  if input:dtype() ~= 'int64' then input = input:long() end
+  input = utils.indicesOn(self, 'indices', input, self.weight, 'weight')
+  if input:device() ~= 'cpu' then return input end
   local n = self.weight:size(1)
   local lo, hi = input:min(), input:max()
   if lo < 1 or hi > n then
@@ -57,7 +60,10 @@ end
 -- indices have no gradient: gradInput is zeros like the input (Torch7)
 function LookupTable:updateGradInput(input, gradOutput)
   if torch.isTensor(input) then
-    if self.gradInput:dtype() ~= input:dtype() then self.gradInput = torch.new(input:dtype()) end
+    local g = self.gradInput
+    if g:dtype() ~= input:dtype() or g:device() ~= input:device() then
+      self.gradInput = input:clone()
+    end
     self.gradInput:resizeAs(input):zero()
   end
   return self.gradInput

@@ -33,7 +33,7 @@ local function batch(self, input, target)
           utils.sizeStr(input)), 0)
   end
   local x = input:dim() == 1 and input:view(1, input:size(1)) or input
-  local t = utils.classTargets(self, target)
+  local t = utils.classTargets(self, target, input)
   local n, k = x:size(1), x:size(2)
   if t:nElement() ~= n then
     error(('%s: %d targets for %d samples'):format(torch.type(self), t:nElement(), n), 0)

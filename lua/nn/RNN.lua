@@ -98,17 +98,17 @@ end
 
 local function layer(s, l) return s and s:select(1, l) or nil end
 
--- t when it has x's dtype, else a new empty tensor that has it
+-- t when it has x's dtype and device, else a new empty tensor that has them
 local function like(t, x)
-  if t and t:dtype() == x:dtype() then return t end
-  return torch.new(x:dtype())
+  if t and t:dtype() == x:dtype() and t:device() == x:device() then return t end
+  return torch.new(x:dtype()):to(x:device())
 end
 
--- the per-layer buffers (output, work, gradGates, gradInput) in x's dtype
+-- the per-layer buffers (output, work, gradGates, gradInput) in x's dtype, on its device
 local function buffers(self, l, x)
   self._buffers = self._buffers or {}
   local b = self._buffers[l]
-  if not b or b.work:dtype() ~= x:dtype() then
+  if not b or b.work:dtype() ~= x:dtype() or b.work:device() ~= x:device() then
     b = { output = like(nil, x), work = like(nil, x), gradGates = like(nil, x),
           gradInput = like(nil, x) }
     self._buffers[l] = b

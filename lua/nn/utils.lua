@@ -45,14 +45,30 @@ function utils.classDim(module, input)
   return (n == 1 or n == 3) and 1 or 2
 end
 
--- A LongTensor of targets from a tensor or a number.
-function utils.classTargets(module, target)
-  if type(target) == 'number' then return torch.LongTensor({ target }) end
+-- t (integer indices: class targets, embedding rows) as int64 on ref's device, for
+-- `module`. Indices on the CPU go to ref's GPU, as Torch7's cunn did (scripts keep
+-- their targets on the CPU); indices already on another device than ref are an error
+-- naming the module and both devices: "nn.ClassNLLCriterion: targets are on cuda:0 but
+-- the input is on cpu".
+function utils.indicesOn(module, what, t, ref, refName)
+  local from, to = t:device(), ref:device()
+  if from ~= to and from ~= 'cpu' then
+    error(('%s: %s are on %s but the %s is on %s'):format(torch.type(module), what, from,
+          refName, to), 0)
+  end
+  return t:to(to, 'int64')
+end
+
+-- Class targets from a tensor or a number, as int64 on input's device (a number
+-- becomes a one-element tensor there); see utils.indicesOn.
+function utils.classTargets(module, target, input)
+  if type(target) == 'number' then target = torch.LongTensor({ target }) end
   if not torch.isTensor(target) then
     error(('%s: target must be a LongTensor of classes or a number, got %s')
           :format(torch.type(module), type(target)), 0)
   end
-  return target:long()
+  if not input then return target:to('int64') end
+  return utils.indicesOn(module, 'targets', target, input, 'input')
 end
 
 -- The (1) gradient of a reduced loss: ones in input's dtype.
@@ -73,17 +89,34 @@ function utils.viewKey(x)
                                 x:dim() > 0 and table.concat(x:stride():totable(), ',') or '')
 end
 
+-- The device a tensor type name puts tensors on: 'cuda' for the Cuda names
+-- ('torch.CudaTensor', 'torch.CudaLongTensor', 'CudaTensor'), else 'cpu'.
+function utils.typeDevice(typename)
+  return (typename:match('^torch%.Cuda') or typename:match('^Cuda')) and 'cuda' or 'cpu'
+end
+
+-- One tensor of a module converted to `typename`: floating-point tensors take the type
+-- (dtype and device); integer and bool tensors (indices, class targets, masks) keep
+-- their dtype and follow the device, so :cuda() moves them to the GPU as int64 and
+-- :float() brings them back as int64 CPU tensors. A tensor already on a GPU stays on
+-- its own GPU for a Cuda type, as x:type('torch.CudaTensor') does.
+function utils.convertTensor(t, typename)
+  if t:dtype():match('^b?float') then return t:type(typename) end
+  local device = utils.typeDevice(typename)
+  if device == 'cuda' and t:device() ~= 'cpu' then return t end
+  return t:to(device)
+end
+
 -- Converts the tensors in `param` (a tensor, a module or a nested table) to type
--- `typename` ('torch.DoubleTensor'). Tensors with one view share one converted tensor
--- (cache, keyed by utils.viewKey), so share()d weights stay shared. Integer tensors
--- (class targets, indices) keep their type.
+-- `typename` ('torch.DoubleTensor') with utils.convertTensor. Tensors with one view
+-- share one converted tensor (cache, keyed by utils.viewKey), so share()d weights stay
+-- shared.
 function utils.recursiveType(param, typename, cache)
   cache = cache or {}
   if torch.isTensor(param) then
-    if not param:dtype():match('^b?float') then return param end
-    if param:dim() == 0 then return torch.Tensor():type(typename) end
+    if param:dim() == 0 then return utils.convertTensor(torch.new(param:dtype()), typename) end
     local key = utils.viewKey(param)
-    cache[key] = cache[key] or param:type(typename)
+    cache[key] = cache[key] or utils.convertTensor(param, typename)
     return cache[key]
   elseif type(param) == 'table' then
     local mt = getmetatable(param)
