@@ -1,7 +1,8 @@
 -- Shared helpers for the Ember side of the nn workloads (bench/w1_mlp.lua ...), the twin of
 -- shared/bench/pytorch/common.py: the same timing protocol, the same JSON result line, so
 -- bench/run.lua reads both sides with one parser. Each script is one process:
---   ember bench/w1_mlp.lua [--threads 2] [--runs 3] [--retries 4] [--json FILE]
+--   ember bench/w1_mlp.lua [--threads 2] [--runs 3] [--retries 4] [--json FILE] [--bf16]
+-- --bf16: the nn workloads run their steps under nn.autocast('bfloat16') (bench/BF16.md).
 -- A timed run during which other processes used more than 0.15 CPUs is redone (at most
 -- --retries times in all, after a 5 s pause), as common.py does.
 local torch = require 'torch'
@@ -10,13 +11,14 @@ local B = {}
 
 -- Parses the command line (the script's `arg`); sets the thread count.
 function B.args(argv)
-  local a = { threads = 2, runs = 3, retries = 4 }
+  local a = { threads = 2, runs = 3, retries = 4, bf16 = false }
   local i = 1
   while argv and i <= #argv do
     local k, v = argv[i], argv[i + 1]
     if k == '--threads' or k == '--runs' or k == '--retries' then
       a[k:sub(3)] = assert(math.tointeger(tonumber(v)), k .. ' N')
     elseif k == '--json' then a.json = assert(v, '--json FILE')
+    elseif k == '--bf16' then a.bf16, i = true, i - 1    -- a flag: no value
     else error('unknown option ' .. tostring(k)) end
     i = i + 2
   end

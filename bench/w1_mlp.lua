@@ -1,7 +1,7 @@
 -- W1: MLP 784-512-256-10 (ReLU, LogSoftMax) + ClassNLLCriterion, SGD lr 0.01 momentum 0.9
 -- (dampening 0, as PyTorch's SGD), batch 128; 10 warm-up steps, then runs of 100 timed
 -- steps -> samples/s. The twin of shared/bench/pytorch/w1_mlp.py.
---   ember bench/w1_mlp.lua [--runs 3] [--json FILE]   (options: bench/common.lua)
+--   ember bench/w1_mlp.lua [--runs 3] [--json FILE] [--bf16]   (options: bench/common.lua)
 local torch = require 'torch'
 local nn = require 'nn'
 local optim = require 'optim'
@@ -41,9 +41,13 @@ local function step(i)
   end, params, config)
   return loss
 end
+if a.bf16 then   -- the products in bfloat16, weights and the update in float32
+  local plain = step
+  step = function(i) return nn.autocast('bfloat16', plain, i) end
+end
 
 local first, last, secs, foreign = B.train(step, WARM, ITERS, a.runs)
 local vals = {}
 for i, s in ipairs(secs) do vals[i] = N * ITERS / s end
 print(('W1 loss first=%.4f last=%.4f (%s)'):format(first, last, last < first and 'decreased' or 'NOT DECREASED'))
-B.report('W1_mlp', 'samples/s', vals, foreign, { loss_first = first, loss_last = last })
+B.report(a.bf16 and 'W1_mlp_bf16' or 'W1_mlp', 'samples/s', vals, foreign, { loss_first = first, loss_last = last })

@@ -43,10 +43,14 @@ local function step(i)
   end, params, config)
   return loss
 end
+if a.bf16 then   -- the products in bfloat16, weights and the update in float32
+  local plain = step
+  step = function(i) return nn.autocast('bfloat16', plain, i) end
+end
 
 local first, last, secs, foreign = B.train(step, WARM, ITERS, a.runs)
 local vals = {}
 for i, s in ipairs(secs) do vals[i] = N * ITERS / s end
 print(('W2 params=%d loss first=%.4f last=%.4f (%s)'):format(params:nElement(), first, last,
       last < first and 'decreased' or 'NOT DECREASED'))
-B.report('W2_cnn', 'samples/s', vals, foreign, { loss_first = first, loss_last = last })
+B.report(a.bf16 and 'W2_cnn_bf16' or 'W2_cnn', 'samples/s', vals, foreign, { loss_first = first, loss_last = last })

@@ -24,9 +24,11 @@ local opt = args.parse(arg, 'ember examples/fashion_mnist_mlp.lua [flags]', {
   { 'quick', false, 'a smoke test: 1 epoch on 2000 train / 500 test images' },
   { 'manual', false, 'train with the hand-written loop instead of ember.Trainer' },
   { 'seed', 1, 'random seed (weights and shuffling)' },
+  { 'bf16', false, 'products in bfloat16, float32 weights (nn.autocast)' },
   { 'out', args.scriptDir() .. '/out', 'folder for the model, log and plot' },
 })
 if opt.quick then opt.epochs, opt.trainSize, opt.testSize = 1, 2000, 500 end
+if opt.bf16 then nn.autocast('bfloat16') end   -- from here on: training and evaluation
 
 torch.manualSeed(opt.seed)
 local train, test = fashion.loaders(opt)

@@ -31,12 +31,14 @@ local opt = args.parse(arg, 'ember examples/tiny_gpt.lua [flags]', {
   { 'chars', 0, 'use only about this many characters of the corpus (0: all)' },
   { 'quick', false, 'a smoke test: 1 epoch of 10 small batches on 20000 characters' },
   { 'seed', 1, 'random seed' },
+  { 'bf16', false, 'products in bfloat16, float32 weights (nn.autocast)' },
   { 'out', args.scriptDir() .. '/out', 'folder for the model, log and plot' },
 })
 if opt.quick then
   opt.epochs, opt.steps, opt.batch, opt.seq, opt.dim, opt.layers, opt.chars, opt.sample =
     1, 10, 16, 32, 32, 1, 20000, 80
 end
+if opt.bf16 then nn.autocast('bfloat16') end   -- from here on: training, validation, sampling
 
 torch.manualSeed(opt.seed)
 args.mkdir(opt.out)

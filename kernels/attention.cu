@@ -3,7 +3,9 @@
  * softmax and its gradient as warp-per-row kernels), GELU, and dropout masks from a
  * counter-based Philox4x32-10 generator keyed by one draw of the context's generator.
  * Semantics are those of src/attention.h and src/cpu_attention.c; dropout masks are
- * reproducible per seed but are not the CPU's values (src/sample.h's rule).
+ * reproducible per seed but are not the CPU's values (src/sample.h's rule). In
+ * bfloat16 precision (nn.autocast) each product reads bfloat16 copies of its operands
+ * (from the pool) and writes float32, accumulating in float32; softmax stays float32.
  *
  * Legend: B batch, NH heads, Tq queries, Tk keys, HS head size (HSv for v), BH = B*NH.
  * A (b, h) slice of a 4-D view (B, NH, T, D) is a row-major T x D matrix with leading
@@ -82,6 +84,11 @@ __global__ void softmax_grad_kernel(T *da, const T *a, const T *dm, int64_t rows
 template <typename T>
 __global__ void mul_kernel(T *out, const T *a, const T *b, int64_t n) {
   EM_CUDA_LOOP(i, n) out[i] = a[i] * b[i];
+}
+
+/* dst[i] := bfloat16(a[i] * m[i]), or of a[i] when m is NULL (round to nearest even) */
+__global__ void to_bf16_kernel(__nv_bfloat16 *dst, const float *a, const float *m, int64_t n) {
+  EM_CUDA_LOOP(i, n) dst[i] = __float2bfloat16_rn(m ? a[i] * m[i] : a[i]);
 }
 
 /* --- GELU --- */
@@ -205,6 +212,26 @@ static int rgemm(cublasHandle_t h, int64_t B, int64_t NH, int ta, int tb, int64_
   return EM_OK;
 }
 
+/* rgemm for bfloat16 operands a and b and a float32 c (float32 accumulation). */
+static int rgemm_bf16(cublasHandle_t h, int64_t B, int64_t NH, int ta, int tb, int64_t m,
+                      int64_t n, int64_t k, double alpha, operand a, operand b, double beta,
+                      operand c) {
+  cublasOperation_t oa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, ob = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  int merged = a.s0 == NH * a.s1 && b.s0 == NH * b.s1 && c.s0 == NH * c.s1;
+  int64_t calls = merged ? 1 : B, batch = merged ? B * NH : NH;
+  float fa = (float)alpha, fb = (float)beta;
+  for (int64_t i = 0; i < calls; i++) {
+    cublasStatus_t st = cublasGemmStridedBatchedEx(
+        h, oa, ob, (int)n, (int)m, (int)k, &fa, (const __nv_bfloat16 *)b.data + i * b.s0,
+        CUDA_R_16BF, (int)b.ld, b.s1, (const __nv_bfloat16 *)a.data + i * a.s0, CUDA_R_16BF,
+        (int)a.ld, a.s1, &fb, (float *)c.data + i * c.s0, CUDA_R_32F, (int)c.ld, c.s1,
+        (int)batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    if (st != CUBLAS_STATUS_SUCCESS)
+      return em_error("cuda: attention gemm failed: %s", cublasGetStatusString(st));
+  }
+  return EM_OK;
+}
+
 static unsigned rows_grid(int64_t rows) { return (unsigned)((rows + EM_ATT_ROWS - 1) / EM_ATT_ROWS); }
 
 /* --- launchers --- */
@@ -280,6 +307,108 @@ static int sdpa_backward(em_tensor *gq, em_tensor *gk, em_tensor *gv, const em_t
   return st;
 }
 
+/* --- bfloat16 precision: the launchers above with bfloat16 copies of every operand --- */
+
+/* dst := a contiguous bfloat16 copy of the (B, NH, T, D) view t (from the pool); *o its
+ * operand. dst is initialised here and released by the caller. */
+static int bf16_view(em_tensor *dst, const em_tensor *t, operand *o) {
+  em_tensor_init(dst, t->ctx, EM_BFLOAT16, t->device);
+  int st = em_tensor_clone_as(dst, t, EM_BFLOAT16);
+  if (st == EM_OK) *o = view_operand(dst);
+  return st;
+}
+
+/* ws := bfloat16(a * m) (m may be NULL) for the dense (B, NH, rows, cols) float32 a, in
+ * a pool workspace the caller releases; *o its operand. */
+static int bf16_dense(em_device dev, cudaStream_t s, const float *a, const float *m, int64_t NH,
+                      int64_t rows, int64_t cols, int64_t n, em_cuda_workspace *ws, operand *o) {
+  if (em_cuda_workspace_get(dev, (size_t)n * sizeof(__nv_bfloat16), ws) != EM_OK) return EM_ENOMEM;
+  to_bf16_kernel<<<em_cuda_grid(n, EM_CUDA_BLOCK), EM_CUDA_BLOCK, 0, s>>>(
+      (__nv_bfloat16 *)ws->ptr, a, m, n);
+  EM_CUDA_CHECK_LAUNCH();
+  *o = dense_operand(ws->ptr, NH, rows, cols);
+  return EM_OK;
+}
+
+/* sdpa_forward<float> with the products in bfloat16 */
+static int sdpa_forward_bf16(em_tensor *y, em_tensor *att, const em_tensor *q, const em_tensor *k,
+                             const em_tensor *v, const em_tensor *pad, const em_tensor *dmask,
+                             const em_attention_params *p, cudaStream_t s, cublasHandle_t h) {
+  int64_t B = q->size[0], NH = q->size[1], Tq = q->size[2], HS = q->size[3];
+  int64_t Tk = k->size[2], HSv = v->size[3], rows = B * NH * Tq, n = rows * Tk;
+  if (n == 0) return EM_OK;
+  em_tensor qb, kb, vb;
+  em_cuda_workspace wa = {NULL, 0, q->device.index};
+  operand Q, K, V, Ab, A = dense_operand(em_cuda_data(att), NH, Tq, Tk);
+  const float *dm = dmask && dmask->storage ? (const float *)em_cuda_data(dmask) : NULL;
+  const uint8_t *padd = pad && pad->storage ? (const uint8_t *)em_cuda_data(pad) : NULL;
+  int st = bf16_view(&qb, q, &Q);
+  int st2 = bf16_view(&kb, k, &K), st3 = bf16_view(&vb, v, &V);
+  if (st == EM_OK) st = st2 != EM_OK ? st2 : st3;
+  /* S = scale Q K^T; A = softmax(S) in float32 */
+  if (st == EM_OK) st = rgemm_bf16(h, B, NH, 0, 1, Tq, Tk, HS, p->scale, Q, K, 0, A);
+  if (st == EM_OK) {
+    masked_softmax_kernel<float><<<rows_grid(rows), EM_ATT_BLOCK, 0, s>>>(
+        (float *)A.data, padd, rows, NH, Tq, Tk, p->causal);
+    cudaError_t err = cudaGetLastError();
+    if (err != cudaSuccess) st = em_cuda_fail(err, "attention softmax", __FILE__, __LINE__);
+  }
+  /* Y = A' V, A' = A * mask rounded to bfloat16 */
+  if (st == EM_OK)
+    st = bf16_dense(q->device, s, (const float *)A.data, dm, NH, Tq, Tk, n, &wa, &Ab);
+  if (st == EM_OK) st = rgemm_bf16(h, B, NH, 0, 0, Tq, HSv, Tk, 1, Ab, V, 0, view_operand(y));
+  em_cuda_workspace_release(&wa);              /* queued work keeps it in stream order */
+  em_tensor_release(&qb);
+  em_tensor_release(&kb);
+  em_tensor_release(&vb);
+  return st;
+}
+
+/* sdpa_backward<float> with the products in bfloat16 */
+static int sdpa_backward_bf16(em_tensor *gq, em_tensor *gk, em_tensor *gv, const em_tensor *gy,
+                              const em_tensor *q, const em_tensor *k, const em_tensor *v,
+                              const em_tensor *att, const em_tensor *dmask,
+                              const em_attention_params *p, em_tensor *work, cudaStream_t s,
+                              cublasHandle_t h) {
+  int64_t B = q->size[0], NH = q->size[1], Tq = q->size[2], HS = q->size[3];
+  int64_t Tk = k->size[2], HSv = v->size[3], rows = B * NH * Tq, n = rows * Tk;
+  if (n == 0) return EM_OK;
+  if (em_tensor_resize(work, 4, att->size) != EM_OK) return EM_ENOMEM;
+  const float *dm = dmask && dmask->storage ? (const float *)em_cuda_data(dmask) : NULL;
+  operand A = dense_operand(em_cuda_data(att), NH, Tq, Tk);
+  operand dA = dense_operand(em_cuda_data(work), NH, Tq, Tk);
+  em_tensor qb, kb, vb, gyb;
+  em_cuda_workspace wa = {NULL, 0, q->device.index}, ws = {NULL, 0, q->device.index};
+  operand Q, K, V, GY, Ab, dSb;
+  int st = bf16_view(&qb, q, &Q);
+  int st2 = bf16_view(&kb, k, &K), st3 = bf16_view(&vb, v, &V), st4 = bf16_view(&gyb, gy, &GY);
+  if (st == EM_OK) st = st2 != EM_OK ? st2 : st3 != EM_OK ? st3 : st4;
+  /* dA' = gY V^T; gV = A'^T gY, A' = A * mask */
+  if (st == EM_OK) st = rgemm_bf16(h, B, NH, 0, 1, Tq, Tk, HSv, 1, GY, V, 0, dA);
+  if (st == EM_OK)
+    st = bf16_dense(q->device, s, (const float *)A.data, dm, NH, Tq, Tk, n, &wa, &Ab);
+  if (st == EM_OK) st = rgemm_bf16(h, B, NH, 1, 0, Tk, HSv, Tq, 1, Ab, GY, 0, view_operand(gv));
+  /* dS = softmax'(dA') in float32, then gQ = dS K, gK = dS^T Q */
+  if (st == EM_OK) {
+    softmax_grad_kernel<float><<<rows_grid(rows), EM_ATT_BLOCK, 0, s>>>(
+        (float *)dA.data, (const float *)A.data, dm, rows, Tk, (float)p->scale);
+    cudaError_t err = cudaGetLastError();
+    if (err != cudaSuccess)
+      st = em_cuda_fail(err, "attention softmax backward", __FILE__, __LINE__);
+  }
+  if (st == EM_OK)
+    st = bf16_dense(q->device, s, (const float *)dA.data, NULL, NH, Tq, Tk, n, &ws, &dSb);
+  if (st == EM_OK) st = rgemm_bf16(h, B, NH, 0, 0, Tq, HS, Tk, 1, dSb, K, 0, view_operand(gq));
+  if (st == EM_OK) st = rgemm_bf16(h, B, NH, 1, 0, Tk, HS, Tq, 1, dSb, Q, 0, view_operand(gk));
+  em_cuda_workspace_release(&wa);
+  em_cuda_workspace_release(&ws);
+  em_tensor_release(&qb);
+  em_tensor_release(&kb);
+  em_tensor_release(&vb);
+  em_tensor_release(&gyb);
+  return st;
+}
+
 /* --- the table --- */
 
 /* The stream and the cuBLAS handle of t's device. */
@@ -294,6 +423,8 @@ static int cuda_sdpa_forward(em_tensor *y, em_tensor *att, const em_tensor *q, c
   cudaStream_t s;
   cublasHandle_t h;
   if (device_of(q, &s, &h) != EM_OK) return EM_ERR;
+  if (p->precision == EM_PRECISION_BF16)
+    return sdpa_forward_bf16(y, att, q, k, v, pad, dmask, p, s, h);
   return q->dtype == EM_FLOAT64 ? sdpa_forward<double>(y, att, q, k, v, pad, dmask, p, s, h)
                                 : sdpa_forward<float>(y, att, q, k, v, pad, dmask, p, s, h);
 }
@@ -305,6 +436,8 @@ static int cuda_sdpa_backward(em_tensor *gq, em_tensor *gk, em_tensor *gv, const
   cudaStream_t s;
   cublasHandle_t h;
   if (device_of(q, &s, &h) != EM_OK) return EM_ERR;
+  if (p->precision == EM_PRECISION_BF16)
+    return sdpa_backward_bf16(gq, gk, gv, gy, q, k, v, att, dmask, p, work, s, h);
   return q->dtype == EM_FLOAT64
              ? sdpa_backward<double>(gq, gk, gv, gy, q, k, v, att, dmask, p, work, s, h)
              : sdpa_backward<float>(gq, gk, gv, gy, q, k, v, att, dmask, p, work, s, h);

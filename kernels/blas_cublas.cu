@@ -4,8 +4,11 @@
  * float32 computes in float32, or in TF32 on tensor cores when allowed
  * (em_cuda_set_tf32, process-wide, off by default as in PyTorch); float16 and bfloat16
  * run on tensor cores accumulating in float32 (CUBLAS_COMPUTE_32F); float64 in
- * float64. Integer dtypes and k == 0 take a plain kernel with cpu_blas.c's arithmetic
- * (exact int64, wrapping). dot is a two-pass reduction in double (int64 for integers).
+ * float64. float32 in bfloat16 precision (nn.autocast) multiplies bfloat16 copies of
+ * the operands (from the pool) on tensor cores into the float32 result, also
+ * accumulating in float32. Integer dtypes and k == 0 take a plain kernel with
+ * cpu_blas.c's arithmetic (exact int64, wrapping). dot is a two-pass reduction in
+ * double (int64 for integers).
  *
  * Legend: n rows of a, k the contracted dim, p columns of b, B the batch. cuBLAS is
  * column-major: a row-major C (n, p) is computed as C^T = B^T A^T. */
@@ -151,13 +154,14 @@ static int blas_fail(cublasStatus_t s, const char *what) {
 }
 
 /* count products: C[i] := alpha * A[i] @ B[i] + beta * C[i], i < count, through one
- * cublasGemmStridedBatchedEx. */
-static int gemm_batched(cublasHandle_t h, em_dtype dt, int n, int k, int p, double alpha,
-                        const operand &A, const operand &Bo, double beta, const operand &C,
-                        int count) {
-  cudaDataType_t t = cuda_type(dt);
+ * cublasGemmStridedBatchedEx; A and B hold dtype in (dt, or bfloat16 for a float32 C),
+ * C dtype dt. */
+static int gemm_batched(cublasHandle_t h, em_dtype in, em_dtype dt, int n, int k, int p,
+                        double alpha, const operand &A, const operand &Bo, double beta,
+                        const operand &C, int count) {
+  cudaDataType_t t = cuda_type(in), tc = cuda_type(dt);
   cublasComputeType_t ct = dt == EM_FLOAT64 ? CUBLAS_COMPUTE_64F
-                           : dt == EM_FLOAT32 && em_cuda_get_tf32() ? CUBLAS_COMPUTE_32F_FAST_TF32
+                           : in == EM_FLOAT32 && em_cuda_get_tf32() ? CUBLAS_COMPUTE_32F_FAST_TF32
                                                                      : CUBLAS_COMPUTE_32F;
   float falpha = (float)alpha, fbeta = (float)beta;
   const void *pa = dt == EM_FLOAT64 ? (const void *)&alpha : (const void *)&falpha;
@@ -167,12 +171,12 @@ static int gemm_batched(cublasHandle_t h, em_dtype dt, int n, int k, int p, doub
     s = cublasGemmStridedBatchedEx(h, Bo.row_major ? CUBLAS_OP_N : CUBLAS_OP_T,
                                    A.row_major ? CUBLAS_OP_N : CUBLAS_OP_T, p, n, k, pa, Bo.data, t,
                                    Bo.ld, Bo.bstride, A.data, t, A.ld, A.bstride, pb, (void *)C.data,
-                                   t, C.ld, C.bstride, count, ct, CUBLAS_GEMM_DEFAULT);
+                                   tc, C.ld, C.bstride, count, ct, CUBLAS_GEMM_DEFAULT);
   } else {             /* C (n x p) := A (n x k) B (k x p), column-major */
     s = cublasGemmStridedBatchedEx(h, A.row_major ? CUBLAS_OP_T : CUBLAS_OP_N,
                                    Bo.row_major ? CUBLAS_OP_T : CUBLAS_OP_N, n, p, k, pa, A.data, t,
                                    A.ld, A.bstride, Bo.data, t, Bo.ld, Bo.bstride, pb, (void *)C.data,
-                                   t, C.ld, C.bstride, count, ct, CUBLAS_GEMM_DEFAULT);
+                                   tc, C.ld, C.bstride, count, ct, CUBLAS_GEMM_DEFAULT);
   }
   return s == CUBLAS_STATUS_SUCCESS ? EM_OK : blas_fail(s, "cublasGemmStridedBatchedEx");
 }
@@ -184,9 +188,25 @@ static int result_view(em_tensor *dst, const em_tensor *c, int accumulate) {
   return EM_OK;
 }
 
-/* The float gemm through cuBLAS. An operand cuBLAS cannot read in place is copied to a
- * contiguous temporary (from the pool); a c it cannot write is computed in one and
- * copied back (cpu_blas.c's blas_gemm, step for step). */
+/* dst := a (B, n, k) as a contiguous bfloat16 copy (from the pool); a batch stride of 0
+ * (one matrix repeated) is kept, and only that matrix copied. */
+static int bf16_copy(em_tensor *dst, const em_tensor *a) {
+  int repeated = a->size[0] > 1 && a->stride[0] == 0;
+  em_tensor one;
+  em_tensor_init(&one, a->ctx, a->dtype, a->device);
+  int st = EM_OK;
+  if (repeated) st = em_tensor_narrow(&one, a, 0, 0, 1);
+  else em_tensor_set(&one, a);
+  if (st == EM_OK) st = em_tensor_clone_as(dst, &one, EM_BFLOAT16);
+  if (st == EM_OK && repeated) st = em_tensor_expand(dst, dst, 3, a->size);
+  em_tensor_release(&one);
+  return st;
+}
+
+/* The float gemm through cuBLAS; a and b may be bfloat16 copies for a float32 c. An
+ * operand cuBLAS cannot read in place is copied to a contiguous temporary (from the
+ * pool); a c it cannot write is computed in one and copied back (cpu_blas.c's
+ * blas_gemm, step for step). */
 static int cublas_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, double alpha,
                        double beta) {
   int64_t B = a->size[0], n = a->size[1], k = a->size[2], p = b->size[2];
@@ -224,7 +244,7 @@ static int cublas_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, dou
     if (st == EM_OK && !layout(&C, n, p, cc.stride[1], cc.stride[2])) st = em_error("gemm: matrix too large for cuBLAS");
   }
   if (st == EM_OK) {
-    int64_t es = (int64_t)em_dtype_info[c->dtype].size;
+    int64_t es = (int64_t)em_dtype_info[a->dtype].size;   /* a's and b's */
     A.data = (const char *)em_cuda_data(ua);
     A.bstride = ua->stride[0];
     Bo.data = (const char *)em_cuda_data(ub);
@@ -232,13 +252,15 @@ static int cublas_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, dou
     C.data = (const char *)em_cuda_data(uc);
     C.bstride = uc->stride[0];
     if (!accumulate) {
-      st = gemm_batched(h, c->dtype, (int)n, (int)k, (int)p, alpha, A, Bo, beta, C, (int)B);
+      st = gemm_batched(h, a->dtype, c->dtype, (int)n, (int)k, (int)p, alpha, A, Bo, beta, C,
+                        (int)B);
     } else {           /* one product at a time into the same matrix, in stream order */
       for (int64_t i = 0; i < B && st == EM_OK; i++) {
         operand Ai = A, Bi = Bo;
         Ai.data += i * A.bstride * es;
         Bi.data += i * Bo.bstride * es;
-        st = gemm_batched(h, c->dtype, (int)n, (int)k, (int)p, alpha, Ai, Bi, i > 0 ? 1 : beta, C, 1);
+        st = gemm_batched(h, a->dtype, c->dtype, (int)n, (int)k, (int)p, alpha, Ai, Bi,
+                          i > 0 ? 1 : beta, C, 1);
       }
     }
   }
@@ -280,8 +302,24 @@ static int plain(em_tensor *c, const em_tensor *a, const em_tensor *b, double al
 
 /* --- entry points --- */
 
-static int cuda_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, double alpha, double beta) {
+/* float32 read as bfloat16: the product of bfloat16 copies into c */
+static int bf16_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, double alpha,
+                     double beta) {
+  em_tensor ab, bb;
+  em_tensor_init(&ab, a->ctx, EM_BFLOAT16, a->device);
+  em_tensor_init(&bb, b->ctx, EM_BFLOAT16, b->device);
+  int st = bf16_copy(&ab, a);
+  if (st == EM_OK) st = bf16_copy(&bb, b);
+  if (st == EM_OK) st = cublas_gemm(c, &ab, &bb, alpha, beta);
+  em_tensor_release(&ab);
+  em_tensor_release(&bb);
+  return st;
+}
+
+static int cuda_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, double alpha,
+                     double beta, em_precision prec) {
   if (a->size[1] == 0 || b->size[2] == 0 || a->size[0] == 0) return EM_OK;
+  if (prec == EM_PRECISION_BF16 && a->size[2] > 0) return bf16_gemm(c, a, b, alpha, beta);
   if (em_dtype_info[c->dtype].is_float && a->size[2] > 0) return cublas_gemm(c, a, b, alpha, beta);
   return plain(c, a, b, alpha, beta);
 }

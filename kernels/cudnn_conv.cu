@@ -8,12 +8,17 @@
  *
  * Legend: conv terms X (N, C, H, W) -> Y (N, F, oH, oW) with filter (F, C/G, kH, kW).
  * float32 runs with CUDNN_FMA_MATH (no TF32) so results agree with the CPU to float32
- * tolerance; bfloat16 data (autocast) would run on tensor cores, accumulating in float. */
+ * tolerance; float32 in bfloat16 precision (nn.autocast) runs bfloat16 copies on tensor
+ * cores, accumulating in float (see run_bf16). */
 #include <cudnn.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "cuda_nn.cuh"
+
+extern "C" {
+#include "pointwise.h"
+}
 
 #define EM_CUDNN_MAX_DEVICES 64
 #define EM_CONV_CACHE_SIZE 512        /* problems remembered; the oldest is replaced */
@@ -251,12 +256,13 @@ static const void *beta_of(const scaling *s, cudnnDataType_t t) {
   return t == CUDNN_DATA_DOUBLE ? (const void *)&s->d[1] : (const void *)&s->f[1];
 }
 
-/* One direction of the problem X -> Y with filter wt, on device memory:
+/* One direction of the problem X -> Y with filter wt, on device memory, all of one
+ * dtype:
  *   FWD:        Y := alpha * conv(X, wt) + beta * Y
  *   BWD_DATA:   X := alpha * conv^T(Y, wt) + beta * X
  *   BWD_FILTER: wt := alpha * dL/dwt(X, Y) + beta * wt */
-static int run(direction dir, const em_tensor *X, const em_tensor *Y, const em_tensor *wt,
-               const em_conv2d_params *p, double alpha, double beta) {
+static int run_direct(direction dir, const em_tensor *X, const em_tensor *Y, const em_tensor *wt,
+                      const em_conv2d_params *p, double alpha, double beta) {
   if (em_tensor_numel(X) == 0 || em_tensor_numel(Y) == 0 || em_tensor_numel(wt) == 0) {
     /* nothing to sum: an output that is overwritten becomes beta times itself (0) */
     if (dir == BWD_FILTER || beta != 0) return EM_OK;
@@ -306,6 +312,44 @@ static int run(direction dir, const em_tensor *X, const em_tensor *Y, const em_t
   em_cuda_workspace_release(&ws);              /* queued work keeps it in stream order */
   problem_free(&pb);
   return st;
+}
+
+/* run_direct for float32 tensors in bfloat16 precision, beta 0 or 1 (what the entry
+ * points pass). cuDNN's bfloat16 convolutions (PSEUDO_BFLOAT16_CONFIG) take X, W and Y
+ * all in bfloat16 and compute in float: the direction's two operands are rounded into
+ * bfloat16 copies (from the pool), its result computed into a bfloat16 temporary and
+ * widened into the float32 output. Unlike the CPU, whose sums stay float32, each
+ * result is thus rounded to bfloat16 once more before it is widened. */
+static int run_bf16(direction dir, const em_tensor *X, const em_tensor *Y, const em_tensor *wt,
+                    const em_conv2d_params *p, double alpha, double beta) {
+  const em_tensor *in[3] = {X, Y, wt};
+  int out = dir == FWD ? 1 : dir == BWD_DATA ? 0 : 2;   /* which of the three is written */
+  em_tensor t[3], wide;
+  for (int i = 0; i < 3; i++) em_tensor_init(&t[i], in[i]->ctx, EM_BFLOAT16, in[i]->device);
+  em_tensor_init(&wide, in[out]->ctx, EM_FLOAT32, in[out]->device);
+  int st = EM_OK;
+  for (int i = 0; i < 3 && st == EM_OK; i++)
+    st = i == out ? em_tensor_resize(&t[i], in[i]->ndim, in[i]->size)
+                  : em_tensor_clone_as(&t[i], in[i], EM_BFLOAT16);
+  if (st == EM_OK) st = run_direct(dir, &t[0], &t[1], &t[2], p, 1.0, 0.0);
+  em_tensor *o = (em_tensor *)in[out];
+  if (st == EM_OK && beta == 0 && alpha == 1) {
+    st = em_tensor_copy(o, &t[out]);
+  } else if (st == EM_OK) {
+    st = em_tensor_clone_as(&wide, &t[out], EM_FLOAT32);
+    if (st == EM_OK && beta == 0) st = em_binary(EM_MUL, o, &wide, NULL, alpha, 1);
+    else if (st == EM_OK) st = em_binary(EM_ADD, o, o, &wide, 0, alpha);   /* beta == 1 */
+  }
+  for (int i = 0; i < 3; i++) em_tensor_release(&t[i]);
+  em_tensor_release(&wide);
+  return st;
+}
+
+/* One direction, in the precision p asks for. */
+static int run(direction dir, const em_tensor *X, const em_tensor *Y, const em_tensor *wt,
+               const em_conv2d_params *p, double alpha, double beta) {
+  if (p->precision == EM_PRECISION_BF16) return run_bf16(dir, X, Y, wt, p, alpha, beta);
+  return run_direct(dir, X, Y, wt, p, alpha, beta);
 }
 
 /* A (1, F, 1, 1) descriptor for a bias of F elements, and Y's descriptor. */

@@ -123,6 +123,11 @@ static int sdpa_check(const char *op, const em_tensor *q, const em_tensor *k,
   if (st == EM_OK) st = check_shape(op, "v", v, 4, vs, "(B, NH, Tk, HSv) to match k");
   if (st != EM_OK) return st;
   if (!(p->scale == p->scale)) return em_error("%s: scale is NaN", op);
+  if (p->precision == EM_PRECISION_BF16 && q->dtype != EM_FLOAT32)
+    return em_error("%s: bfloat16 products take float32 tensors, got %s", op,
+                    em_dtype_info[q->dtype].name);
+  if (p->precision != EM_PRECISION_FULL && p->precision != EM_PRECISION_BF16)
+    return em_error("%s: unknown precision %d", op, (int)p->precision);
   ysize[0] = B, ysize[1] = NH, ysize[2] = Tq, ysize[3] = v->size[3];
   asize[0] = B, asize[1] = NH, asize[2] = Tq, asize[3] = Tk;
   if (em_given(pad)) {

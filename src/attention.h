@@ -31,6 +31,9 @@
 typedef struct em_attention_params {
   double scale;   /* multiplies Q K^T; 1/sqrt(HS) is the usual choice */
   int causal;     /* mask key j > query i (top-left aligned when Tq != Tk, as PyTorch) */
+  em_precision precision;   /* EM_PRECISION_BF16 (float32 only): the four products read
+                             * their operands (q, k, v, the weights, gy, dS) as bfloat16
+                             * and sum in float32; the softmax stays float32 */
 } em_attention_params;
 
 /* GELU's forms. float64 evaluates them with libm's erf/tanh; float32 with branch-free

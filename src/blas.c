@@ -18,12 +18,14 @@ typedef struct product {
   int ndim;                      /* the result's shape */
   int64_t size[EM_MAX_DIMS];
   int sum;                       /* addbmm: the B products summed into one (n, p) */
+  em_precision prec;
   int borrowed;                  /* a and b are borrowed views (no storage reference) */
 } product;
 
 static void product_init(product *p, const char *op, const em_tensor *m, double beta,
-                         double alpha, const em_tensor *like) {
+                         double alpha, const em_tensor *like, em_precision prec) {
   p->op = op;
+  p->prec = prec;
   p->m = m;
   p->beta = beta;
   p->alpha = alpha;
@@ -86,12 +88,17 @@ static int same_view(const em_tensor *x, const em_tensor *y) {
   return 1;
 }
 
-/* The two multiplied operands: one dtype, one device, a dtype BLAS-like code handles. */
-static int check_pair(const char *op, const em_tensor *a, const em_tensor *b) {
+/* The two multiplied operands: one dtype, one device, a dtype BLAS-like code handles,
+ * and a precision that dtype takes. */
+static int check_pair(const char *op, const em_tensor *a, const em_tensor *b, em_precision prec) {
   if (a->dtype != b->dtype) return em_error("%s: dtypes %s and %s differ", op, dname(a), dname(b));
   int st = em_check_same_device(op, a, b);
   if (st != EM_OK) return st;
   if (a->dtype == EM_BOOL) return em_error("%s: bool tensors cannot be multiplied", op);
+  if (prec == EM_PRECISION_BF16 && a->dtype != EM_FLOAT32)
+    return em_error("%s: bfloat16 products take float32 tensors, got %s", op, dname(a));
+  if (prec != EM_PRECISION_FULL && prec != EM_PRECISION_BF16)
+    return em_error("%s: unknown precision %d", op, (int)prec);
   return EM_OK;
 }
 
@@ -187,7 +194,7 @@ static int run(product *p, em_tensor *r) {
     em_tensor_release(&mx);
     if (st != EM_OK) goto done;
   }
-  st = be->blas->gemm(borrow_r ? &r3b : &r3, &p->a, &p->b, p->alpha, beta);
+  st = be->blas->gemm(borrow_r ? &r3b : &r3, &p->a, &p->b, p->alpha, beta, p->prec);
   if (st == EM_OK && target == &tmp) {
     st = em_tensor_resize(r, p->ndim, p->size);
     if (st == EM_OK) st = em_tensor_copy(r, &tmp);
@@ -206,17 +213,17 @@ static int finish(product *p, em_tensor *r, const em_tensor *a, int st) {
   return st;
 }
 
-static int addmm_op(const char *op, em_tensor *r, double beta, const em_tensor *m, double alpha,
-                    const em_tensor *a, const em_tensor *b) {
+static int addmm_op(em_precision prec, const char *op, em_tensor *r, double beta,
+                    const em_tensor *m, double alpha, const em_tensor *a, const em_tensor *b) {
   shape_buf x, y;
-  int st = check_pair(op, a, b);
+  int st = check_pair(op, a, b, prec);
   if (st != EM_OK) return st;
   if (a->ndim != 2 || b->ndim != 2)
     return em_error("%s: expected 2-D matrices, got sizes %s and %s", op, shape_of(a, x), shape_of(b, y));
   if (a->size[1] != b->size[0])
     return em_error("%s: sizes %s and %s cannot be multiplied", op, shape_of(a, x), shape_of(b, y));
   product p;
-  product_init(&p, op, m, beta, alpha, a);
+  product_init(&p, op, m, beta, alpha, a, prec);
   set_shape(&p, 2, (int64_t[]){a->size[0], b->size[1]});
   p.borrowed = 1;
   borrow3(&p.a, a, a->size[0], a->size[1], a->stride[0], a->stride[1]);   /* (1, n, k) */
@@ -225,25 +232,25 @@ static int addmm_op(const char *op, em_tensor *r, double beta, const em_tensor *
 }
 
 int em_addmm(em_tensor *r, double beta, const em_tensor *m, double alpha, const em_tensor *a,
-             const em_tensor *b) {
-  return addmm_op("addmm", r, beta, m, alpha, a, b);
+             const em_tensor *b, em_precision prec) {
+  return addmm_op(prec, "addmm", r, beta, m, alpha, a, b);
 }
 
-int em_mm(em_tensor *r, const em_tensor *a, const em_tensor *b) {
-  return addmm_op("mm", r, 0, NULL, 1, a, b);
+int em_mm(em_tensor *r, const em_tensor *a, const em_tensor *b, em_precision prec) {
+  return addmm_op(prec, "mm", r, 0, NULL, 1, a, b);
 }
 
-static int addmv_op(const char *op, em_tensor *r, double beta, const em_tensor *v, double alpha,
-                    const em_tensor *a, const em_tensor *x) {
+static int addmv_op(em_precision prec, const char *op, em_tensor *r, double beta,
+                    const em_tensor *v, double alpha, const em_tensor *a, const em_tensor *x) {
   shape_buf s1, s2;
-  int st = check_pair(op, a, x);
+  int st = check_pair(op, a, x, prec);
   if (st != EM_OK) return st;
   if (a->ndim != 2 || x->ndim != 1)
     return em_error("%s: expected a matrix and a vector, got sizes %s and %s", op, shape_of(a, s1), shape_of(x, s2));
   if (a->size[1] != x->size[0])
     return em_error("%s: sizes %s and %s cannot be multiplied", op, shape_of(a, s1), shape_of(x, s2));
   product p;
-  product_init(&p, op, v, beta, alpha, a);
+  product_init(&p, op, v, beta, alpha, a, prec);
   set_shape(&p, 1, &a->size[0]);
   p.borrowed = 1;
   borrow3(&p.a, a, a->size[0], a->size[1], a->stride[0], a->stride[1]);   /* (1, n, k) */
@@ -252,23 +259,23 @@ static int addmv_op(const char *op, em_tensor *r, double beta, const em_tensor *
 }
 
 int em_addmv(em_tensor *r, double beta, const em_tensor *v, double alpha, const em_tensor *a,
-             const em_tensor *x) {
-  return addmv_op("addmv", r, beta, v, alpha, a, x);
+             const em_tensor *x, em_precision prec) {
+  return addmv_op(prec, "addmv", r, beta, v, alpha, a, x);
 }
 
-int em_mv(em_tensor *r, const em_tensor *a, const em_tensor *x) {
-  return addmv_op("mv", r, 0, NULL, 1, a, x);
+int em_mv(em_tensor *r, const em_tensor *a, const em_tensor *x, em_precision prec) {
+  return addmv_op(prec, "mv", r, 0, NULL, 1, a, x);
 }
 
-static int addr_op(const char *op, em_tensor *r, double beta, const em_tensor *m, double alpha,
-                   const em_tensor *x, const em_tensor *y) {
+static int addr_op(em_precision prec, const char *op, em_tensor *r, double beta,
+                   const em_tensor *m, double alpha, const em_tensor *x, const em_tensor *y) {
   shape_buf s1, s2;
-  int st = check_pair(op, x, y);
+  int st = check_pair(op, x, y, prec);
   if (st != EM_OK) return st;
   if (x->ndim != 1 || y->ndim != 1)
     return em_error("%s: expected two vectors, got sizes %s and %s", op, shape_of(x, s1), shape_of(y, s2));
   product p;
-  product_init(&p, op, m, beta, alpha, x);
+  product_init(&p, op, m, beta, alpha, x, prec);
   set_shape(&p, 2, (int64_t[]){x->size[0], y->size[0]});
   p.borrowed = 1;
   borrow3(&p.a, x, x->size[0], 1, x->stride[0], 0);       /* (1, n, 1) */
@@ -277,19 +284,19 @@ static int addr_op(const char *op, em_tensor *r, double beta, const em_tensor *m
 }
 
 int em_addr(em_tensor *r, double beta, const em_tensor *m, double alpha, const em_tensor *x,
-            const em_tensor *y) {
-  return addr_op("addr", r, beta, m, alpha, x, y);
+            const em_tensor *y, em_precision prec) {
+  return addr_op(prec, "addr", r, beta, m, alpha, x, y);
 }
 
-int em_ger(em_tensor *r, const em_tensor *x, const em_tensor *y) {
-  return addr_op("ger", r, 0, NULL, 1, x, y);
+int em_ger(em_tensor *r, const em_tensor *x, const em_tensor *y, em_precision prec) {
+  return addr_op(prec, "ger", r, 0, NULL, 1, x, y);
 }
 
 /* baddbmm (sum 0) and addbmm (sum 1). */
-static int batch_op(const char *op, int sum, em_tensor *r, double beta, const em_tensor *m,
-                    double alpha, const em_tensor *a, const em_tensor *b) {
+static int batch_op(em_precision prec, const char *op, int sum, em_tensor *r, double beta,
+                    const em_tensor *m, double alpha, const em_tensor *a, const em_tensor *b) {
   shape_buf x, y;
-  int st = check_pair(op, a, b);
+  int st = check_pair(op, a, b, prec);
   if (st != EM_OK) return st;
   if (a->ndim != 3 || b->ndim != 3)
     return em_error("%s: expected 3-D batches of matrices, got sizes %s and %s", op, shape_of(a, x), shape_of(b, y));
@@ -298,7 +305,7 @@ static int batch_op(const char *op, int sum, em_tensor *r, double beta, const em
   if (a->size[2] != b->size[1])
     return em_error("%s: sizes %s and %s cannot be multiplied", op, shape_of(a, x), shape_of(b, y));
   product p;
-  product_init(&p, op, m, beta, alpha, a);
+  product_init(&p, op, m, beta, alpha, a, prec);
   p.sum = sum;
   if (sum) set_shape(&p, 2, (int64_t[]){a->size[1], b->size[2]});
   else set_shape(&p, 3, (int64_t[]){a->size[0], a->size[1], b->size[2]});
@@ -308,17 +315,17 @@ static int batch_op(const char *op, int sum, em_tensor *r, double beta, const em
 }
 
 int em_baddbmm(em_tensor *r, double beta, const em_tensor *m, double alpha, const em_tensor *a,
-               const em_tensor *b) {
-  return batch_op("baddbmm", 0, r, beta, m, alpha, a, b);
+               const em_tensor *b, em_precision prec) {
+  return batch_op(prec, "baddbmm", 0, r, beta, m, alpha, a, b);
 }
 
-int em_bmm(em_tensor *r, const em_tensor *a, const em_tensor *b) {
-  return batch_op("bmm", 0, r, 0, NULL, 1, a, b);
+int em_bmm(em_tensor *r, const em_tensor *a, const em_tensor *b, em_precision prec) {
+  return batch_op(prec, "bmm", 0, r, 0, NULL, 1, a, b);
 }
 
 int em_addbmm(em_tensor *r, double beta, const em_tensor *m, double alpha, const em_tensor *a,
-              const em_tensor *b) {
-  return batch_op("addbmm", 1, r, beta, m, alpha, a, b);
+              const em_tensor *b, em_precision prec) {
+  return batch_op(prec, "addbmm", 1, r, beta, m, alpha, a, b);
 }
 
 /* dst := t as a 1-D view, or a contiguous 1-D copy when its strides do not allow one. */
@@ -332,7 +339,7 @@ static int flatten(em_tensor *dst, const em_tensor *t) {
 
 static int dot_op(const char *op, em_tensor *out, const em_tensor *a, const em_tensor *b) {
   shape_buf x, y;
-  int st = check_pair(op, a, b);
+  int st = check_pair(op, a, b, EM_PRECISION_FULL);
   if (st != EM_OK) return st;
   int64_t n = em_tensor_numel(a);
   if (n != em_tensor_numel(b))
@@ -364,12 +371,13 @@ int em_dot(em_tensor *out, const em_tensor *a, const em_tensor *b) {
 }
 
 /* matmul's row vector times a matrix: r (p) := x (k) @ b (k, p). */
-static int vecmat_op(const char *op, em_tensor *r, const em_tensor *x, const em_tensor *b) {
+static int vecmat_op(em_precision prec, const char *op, em_tensor *r, const em_tensor *x,
+                     const em_tensor *b) {
   shape_buf s1, s2;
   if (x->size[0] != b->size[0])
     return em_error("%s: sizes %s and %s cannot be multiplied", op, shape_of(x, s1), shape_of(b, s2));
   product p;
-  product_init(&p, op, NULL, 0, 1, x);
+  product_init(&p, op, NULL, 0, 1, x, prec);
   set_shape(&p, 1, &b->size[1]);
   p.borrowed = 1;
   borrow3(&p.a, x, 1, x->size[0], 0, x->stride[0]);                       /* (1, 1, k) */
@@ -379,29 +387,31 @@ static int vecmat_op(const char *op, em_tensor *r, const em_tensor *x, const em_
 
 /* r := x @ w^T + bias (nn.Linear): x (N, in) -> r (N, out), or x (in) -> r (out);
  * w (out, in); bias (out) or NULL. */
-int em_linear(em_tensor *r, const em_tensor *x, const em_tensor *w, const em_tensor *bias) {
+int em_linear(em_tensor *r, const em_tensor *x, const em_tensor *w, const em_tensor *bias,
+              em_precision prec) {
   shape_buf s1, s2;
   const char *op = "linear";
-  int st = check_pair(op, x, w);
+  int st = check_pair(op, x, w, prec);
   if (st != EM_OK) return st;
   if (w->ndim != 2 || (x->ndim != 1 && x->ndim != 2) || x->size[x->ndim - 1] != w->size[1])
     return em_error("%s: input of size %s does not fit a weight of size %s", op, shape_of(x, s1), shape_of(w, s2));
   if (bias && (bias->ndim != 1 || bias->size[0] != w->size[0]))
     return em_error("%s: bias of size %s does not fit a weight of size %s", op, shape_of(bias, s1), shape_of(w, s2));
-  if (x->ndim == 1) return addmv_op(op, r, 1, bias, 1, w, x);
+  if (x->ndim == 1) return addmv_op(prec, op, r, 1, bias, 1, w, x);
   em_tensor wt = *w;                     /* w^T (in, out), borrowed */
   wt.size[0] = w->size[1], wt.size[1] = w->size[0];
   wt.stride[0] = w->stride[1], wt.stride[1] = w->stride[0];
-  return addmm_op(op, r, 1, bias, 1, x, &wt);
+  return addmm_op(prec, op, r, 1, bias, 1, x, &wt);
 }
 
 /* The batched case of matmul: a (..., n, k) or (k), b (..., k, p) or (k), at least one
  * of them with 3 or more dims. */
-static int matmul_batched(em_tensor *r, const em_tensor *a, const em_tensor *b) {
+static int matmul_batched(em_tensor *r, const em_tensor *a, const em_tensor *b,
+                          em_precision prec) {
   shape_buf x, y;
   const char *op = "matmul";
   product p;
-  product_init(&p, op, NULL, 0, 1, a);
+  product_init(&p, op, NULL, 0, 1, a, prec);
   em_tensor *a1 = &p.a, *b1 = &p.b;       /* the operands as matrices, then as batches */
   em_tensor_set(a1, a);
   em_tensor_set(b1, b);
@@ -456,20 +466,25 @@ fail:
   return st;
 }
 
-int em_matmul(em_tensor *r, const em_tensor *a, const em_tensor *b) {
+int em_matmul(em_tensor *r, const em_tensor *a, const em_tensor *b, em_precision prec) {
   shape_buf x, y;
   const char *op = "matmul";
-  int st = check_pair(op, a, b);
+  int st = check_pair(op, a, b, prec);
   if (st != EM_OK) return st;
   if (a->ndim == 0 || b->ndim == 0)
     return em_error("%s: expected tensors with at least one dimension, got sizes %s and %s", op, shape_of(a, x), shape_of(b, y));
   if (a->ndim == 1 && b->ndim == 1) {
     if (a->size[0] != b->size[0])
       return em_error("%s: sizes %s and %s cannot be multiplied", op, shape_of(a, x), shape_of(b, y));
-    return dot_op(op, r, a, b);
+    if (prec == EM_PRECISION_FULL) return dot_op(op, r, a, b);
+    em_tensor a2 = *a;                   /* a as a (1, k) row, borrowed: gemm rounds */
+    a2.ndim = 2;
+    a2.size[0] = 1, a2.size[1] = a->size[0];
+    a2.stride[0] = a->size[0] * a->stride[0], a2.stride[1] = a->stride[0];
+    return addmv_op(prec, op, r, 0, NULL, 1, &a2, b);
   }
-  if (a->ndim == 2 && b->ndim == 2) return addmm_op(op, r, 0, NULL, 1, a, b);
-  if (a->ndim == 2 && b->ndim == 1) return addmv_op(op, r, 0, NULL, 1, a, b);
-  if (a->ndim == 1 && b->ndim == 2) return vecmat_op(op, r, a, b);
-  return matmul_batched(r, a, b);
+  if (a->ndim == 2 && b->ndim == 2) return addmm_op(prec, op, r, 0, NULL, 1, a, b);
+  if (a->ndim == 2 && b->ndim == 1) return addmv_op(prec, op, r, 0, NULL, 1, a, b);
+  if (a->ndim == 1 && b->ndim == 2) return vecmat_op(prec, op, r, a, b);
+  return matmul_batched(r, a, b, prec);
 }

@@ -1,10 +1,12 @@
 /* CPU linear algebra: float32/float64 through OpenBLAS's cblas (gemm, gemv, dot) with
  * transposed and sliced views passed as transpose flags and leading dims, not copied;
+ * float32 in bfloat16 precision through cpu_gemm_bf16.c, read the same way;
  * float16/bfloat16 through float32 temporaries; integer dtypes through a plain loop. */
 #include <cblas.h>
 #include <limits.h>
 
 #include "blas.h"
+#include "cpu.h"
 #include "parallel.h"
 
 /* A batch of matrices smaller than this (multiply-adds each) runs one matrix per
@@ -59,12 +61,21 @@ static void xgemv(em_dtype dt, CBLAS_TRANSPOSE ta, blasint m, blasint n, double 
     cblas_dgemv(CblasRowMajor, ta, m, n, alpha, a, lda, x, incx, beta, y, incy);
 }
 
-/* c := alpha * a @ b + beta * c for one (n x k) @ (k x p) product in float32/float64.
- * A single column or a single row goes to gemv; a column-major c to a column-major
- * gemm (which reads each operand with its transpose flag flipped). */
-static void gemm_one(em_dtype dt, blasint n, blasint k, blasint p, double alpha, const operand *A,
-                     const char *a, const operand *B, const char *b, double beta, const operand *C,
-                     char *c) {
+/* c := alpha * a @ b + beta * c for one (n x k) @ (k x p) product in float32/float64,
+ * or float32 read as bfloat16 (bf16). A single column or a single row goes to gemv; a
+ * column-major c to a column-major gemm (which reads each operand with its transpose
+ * flag flipped), or for bf16 to c^T = b^T a^T. */
+static int gemm_one(em_dtype dt, int bf16, blasint n, blasint k, blasint p, double alpha,
+                    const operand *A, const char *a, const operand *B, const char *b, double beta,
+                    const operand *C, char *c) {
+  if (bf16 && C->trans == CblasNoTrans)
+    return em_cpu_gemm_bf16(A->trans == CblasTrans, B->trans == CblasTrans, n, p, k, (float)alpha,
+                            (const float *)a, A->ld, (const float *)b, B->ld, (float)beta,
+                            (float *)c, C->ld);
+  if (bf16)                           /* c^T (p, n) := b^T a^T, c^T row-major */
+    return em_cpu_gemm_bf16(B->trans == CblasNoTrans, A->trans == CblasNoTrans, p, n, k,
+                            (float)alpha, (const float *)b, B->ld, (const float *)a, A->ld,
+                            (float)beta, (float *)c, C->ld);
   if (p == 1) {                       /* c (n) := alpha * A b + beta * c */
     blasint incx = B->trans == CblasNoTrans ? B->ld : 1, incy = C->trans == CblasNoTrans ? C->ld : 1;
     if (A->trans == CblasNoTrans) xgemv(dt, CblasNoTrans, n, k, alpha, a, A->ld, b, incx, beta, c, incy);
@@ -79,6 +90,7 @@ static void gemm_one(em_dtype dt, blasint n, blasint k, blasint p, double alpha,
     xgemm(dt, CblasColMajor, flip(A->trans), flip(B->trans), n, p, k, alpha, a, A->ld, b, B->ld,
           beta, c, C->ld);
   }
+  return EM_OK;
 }
 
 /* dst := c, or only its first matrix when c sums a batch (batch stride 0). */
@@ -123,9 +135,10 @@ static void ref_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, doubl
 }
 
 /* The B products of laid-out operands (A, Bo, C read a, b, c), one BLAS call each. */
-static void run_batch(em_dtype dt, double alpha, double beta, operand *A, const em_tensor *a,
-                      operand *Bo, const em_tensor *b, operand *C, const em_tensor *c,
-                      int accumulate, int64_t B, int64_t n, int64_t k, int64_t p) {
+static int run_batch(em_dtype dt, int bf16, double alpha, double beta, operand *A,
+                     const em_tensor *a, operand *Bo, const em_tensor *b, operand *C,
+                     const em_tensor *c, int accumulate, int64_t B, int64_t n, int64_t k,
+                     int64_t p) {
   int64_t es = (int64_t)em_dtype_info[dt].size;
   A->data = em_tensor_data(a);
   A->bstride = a->stride[0] * es;
@@ -133,24 +146,39 @@ static void run_batch(em_dtype dt, double alpha, double beta, operand *A, const 
   Bo->bstride = b->stride[0] * es;
   C->data = em_tensor_data(c);
   C->bstride = c->stride[0] * es;
+  int st = EM_OK;
   if (B == 1) {
-    gemm_one(dt, (blasint)n, (blasint)k, (blasint)p, alpha, A, A->data, Bo, Bo->data, beta, C, C->data);
+    st = gemm_one(dt, bf16, (blasint)n, (blasint)k, (blasint)p, alpha, A, A->data, Bo, Bo->data,
+                  beta, C, C->data);
   } else if (!accumulate && n * k * p <= EM_BLAS_BATCH_GRAIN && em_get_num_threads() > 1) {
     #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < B; i++)
-      gemm_one(dt, (blasint)n, (blasint)k, (blasint)p, alpha, A, A->data + i * A->bstride, Bo,
-               Bo->data + i * Bo->bstride, beta, C, C->data + i * C->bstride);
+    for (int64_t i = 0; i < B; i++) {
+      int s = gemm_one(dt, bf16, (blasint)n, (blasint)k, (blasint)p, alpha, A,
+                       A->data + i * A->bstride, Bo, Bo->data + i * Bo->bstride, beta, C,
+                       C->data + i * C->bstride);
+      if (s != EM_OK) {
+        #pragma omp atomic write
+        st = s;
+      }
+    }
+    if (st != EM_OK) {                 /* a worker's message is on the worker's thread */
+      em_error("gemm: out of memory for the bfloat16 panels");
+      st = EM_ENOMEM;
+    }
   } else {
-    for (int64_t i = 0; i < B; i++)
-      gemm_one(dt, (blasint)n, (blasint)k, (blasint)p, alpha, A, A->data + i * A->bstride, Bo,
-               Bo->data + i * Bo->bstride, accumulate && i > 0 ? 1 : beta, C, C->data + i * C->bstride);
+    for (int64_t i = 0; i < B && st == EM_OK; i++)
+      st = gemm_one(dt, bf16, (blasint)n, (blasint)k, (blasint)p, alpha, A,
+                    A->data + i * A->bstride, Bo, Bo->data + i * Bo->bstride,
+                    accumulate && i > 0 ? 1 : beta, C, C->data + i * C->bstride);
   }
+  return st;
 }
 
-/* float32/float64 gemm (the backend contract). An operand BLAS cannot read in place is
- * copied to a contiguous temporary; a c it cannot write is computed in one and copied
- * back. */
-static int blas_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, double alpha, double beta) {
+/* float32/float64 gemm (the backend contract), float32 read as bfloat16 when bf16. An
+ * operand BLAS cannot read in place is copied to a contiguous temporary; a c it cannot
+ * write is computed in one and copied back. */
+static int blas_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, double alpha,
+                     double beta, int bf16) {
   int64_t B = a->size[0], n = a->size[1], k = a->size[2], p = b->size[2];
   int accumulate = B > 1 && c->stride[0] == 0;
   if (n > INT_MAX || k > INT_MAX || p > INT_MAX)
@@ -159,8 +187,7 @@ static int blas_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, doubl
   operand A, Bo, C;
   if (layout(&A, n, k, a->stride[1], a->stride[2]) && layout(&Bo, k, p, b->stride[1], b->stride[2]) &&
       layout(&C, n, p, c->stride[1], c->stride[2])) {   /* every operand in place: no temporaries */
-    run_batch(c->dtype, alpha, beta, &A, a, &Bo, b, &C, c, accumulate, B, n, k, p);
-    return EM_OK;
+    return run_batch(c->dtype, bf16, alpha, beta, &A, a, &Bo, b, &C, c, accumulate, B, n, k, p);
   }
   em_tensor ac, bc, cc, cview;
   em_tensor_init(&ac, a->ctx, a->dtype, a->device);
@@ -190,8 +217,8 @@ static int blas_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, doubl
     if (st == EM_OK && !layout(&C, n, p, cc.stride[1], cc.stride[2])) st = em_error("gemm: matrix too large for BLAS");
   }
   if (st != EM_OK) goto done;
-  run_batch(c->dtype, alpha, beta, &A, ua, &Bo, ub, &C, uc, accumulate, B, n, k, p);
-  if (uc == &cc) {
+  st = run_batch(c->dtype, bf16, alpha, beta, &A, ua, &Bo, ub, &C, uc, accumulate, B, n, k, p);
+  if (st == EM_OK && uc == &cc) {
     if (accumulate) st = em_tensor_narrow(&cc, &cc, 0, 0, 1);
     if (st == EM_OK) st = em_tensor_copy(&cview, &cc);
   }
@@ -216,7 +243,7 @@ static int half_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, doubl
   if (st == EM_OK) st = result_view(&cview, c, accumulate);
   if (st == EM_OK) st = beta != 0 ? em_tensor_clone_as(&cf, &cview, EM_FLOAT32) : em_tensor_resize(&cf, 3, cview.size);
   if (st == EM_OK && accumulate) st = em_tensor_expand(&cf, &cf, 3, c->size);
-  if (st == EM_OK) st = blas_gemm(&cf, &af, &bf, alpha, beta);
+  if (st == EM_OK) st = blas_gemm(&cf, &af, &bf, alpha, beta, 0);
   if (st == EM_OK && accumulate) st = em_tensor_narrow(&cf, &cf, 0, 0, 1);
   if (st == EM_OK) st = em_tensor_copy(&cview, &cf);
   em_tensor_release(&af);
@@ -226,13 +253,14 @@ static int half_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, doubl
   return st;
 }
 
-static int cpu_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, double alpha, double beta) {
+static int cpu_gemm(em_tensor *c, const em_tensor *a, const em_tensor *b, double alpha, double beta,
+                    em_precision prec) {
   if (a->size[1] == 0 || b->size[2] == 0 || a->size[0] == 0) return EM_OK;
   switch (c->dtype) {
   case EM_FLOAT32:
   case EM_FLOAT64:
     if (a->size[2] == 0) break;
-    return blas_gemm(c, a, b, alpha, beta);
+    return blas_gemm(c, a, b, alpha, beta, prec == EM_PRECISION_BF16);
   case EM_FLOAT16:
   case EM_BFLOAT16:
     if (a->size[2] == 0) break;

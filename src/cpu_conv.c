@@ -1,7 +1,8 @@
 /* CPU convolutions: conv2d and its transpose through im2col/col2im and BLAS gemm,
  * with OpenMP over the batch (each thread owns a slice of the caller's workspace and
  * BLAS runs single-threaded inside the parallel region); one image runs serially with
- * threaded BLAS instead. float32 uses sgemm, float64 dgemm.
+ * threaded BLAS instead. float32 uses sgemm, float64 dgemm, float32 in bfloat16
+ * precision em_cpu_gemm_bf16 (which packs the float32 columns into bfloat16 itself).
  *
  * Legend: N batch, C input channels, H W input size, F output channels, G groups,
  * kH kW kernel, oH oW output size, L = oH*oW, Cg = C/G, Fg = F/G,
@@ -12,6 +13,7 @@
 #include <omp.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "nn.h"
 #include "parallel.h"
 
@@ -22,6 +24,7 @@ typedef struct geom {
   int64_t F, oH, oW;
   int64_t kH, kW, G;
   int64_t sH, sW, pH, pW, dH, dW;
+  int bf16;               /* float32 products read as bfloat16 */
 } geom;
 
 static geom geom_of(const em_tensor *in, const em_tensor *out, const em_tensor *w,
@@ -31,6 +34,7 @@ static geom geom_of(const em_tensor *in, const em_tensor *out, const em_tensor *
     .F = out->size[1], .oH = out->size[2], .oW = out->size[3],
     .kH = w->size[2], .kW = w->size[3], .G = p->groups,
     .sH = p->sH, .sW = p->sW, .pH = p->pH, .pW = p->pW, .dH = p->dH, .dW = p->dW,
+    .bf16 = p->precision == EM_PRECISION_BF16,
   };
   return g;
 }
@@ -46,17 +50,29 @@ static int batch_threads(int64_t N) {
   return N < 2 ? 1 : (int)(N < t ? N : t);
 }
 
-/* C (m x n) := alpha * op(A) op(B) + beta * C, row-major, in the dtype f64 selects. */
-static void gemm(int f64, int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha,
-                 const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C,
-                 int64_t ldc) {
+/* C (m x n) := alpha * op(A) op(B) + beta * C, row-major, in the dtype f64 selects, or
+ * float32 read as bfloat16 (bf16). Returns EM_OK or EM_ENOMEM (bf16's panels). */
+static int gemm(int f64, int bf16, int ta, int tb, int64_t m, int64_t n, int64_t k, double alpha,
+                const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C,
+                int64_t ldc) {
   enum CBLAS_TRANSPOSE a = ta ? CblasTrans : CblasNoTrans, b = tb ? CblasTrans : CblasNoTrans;
+  if (bf16)
+    return em_cpu_gemm_bf16(ta, tb, m, n, k, (float)alpha, A, lda, B, ldb, (float)beta, C, ldc);
   if (f64)
     cblas_dgemm(CblasRowMajor, a, b, (int)m, (int)n, (int)k, alpha, A, (int)lda, B, (int)ldb,
                 beta, C, (int)ldc);
   else
     cblas_sgemm(CblasRowMajor, a, b, (int)m, (int)n, (int)k, (float)alpha, A, (int)lda, B,
                 (int)ldb, (float)beta, C, (int)ldc);
+  return EM_OK;
+}
+
+/* The status of a parallel loop whose iterations may fail (only for want of memory):
+ * a worker's message is on its own thread, so it is recorded again on this one. */
+static int loop_status(int failed) {
+  if (!failed) return EM_OK;
+  em_error("conv: out of memory for the bfloat16 panels");
+  return EM_ENOMEM;
 }
 
 /* --- im2col / col2im; `always_inline` with a constant f64 gives one specialised copy
@@ -201,6 +217,7 @@ static int conv_fwd(em_tensor *out, const em_tensor *in, const em_tensor *w, con
   const char *x = em_tensor_data(in), *wt = em_tensor_data(w);
   const char *bias = b ? em_tensor_data(b) : NULL;
   char *y = em_tensor_data(out);
+  int failed = 0;
   #pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
   for (int64_t n = 0; n < g->N; n++) {
     const char *xn = x + (size_t)(n * g->C * g->H * g->W) * es;
@@ -218,10 +235,13 @@ static int conv_fwd(em_tensor *out, const em_tensor *in, const em_tensor *w, con
         else ((float *)yn)[f * L + l] = (float)v;
       }
     for (int64_t gr = 0; gr < g->G; gr++)   /* yn[gr] (Fg, L) += w[gr] (Fg, Kg) . cols[gr] (Kg, L) */
-      gemm(f64, 0, 0, Fg, L, Kg, 1.0, wt + (size_t)(gr * Fg * Kg) * es, Kg,
-           cols + (size_t)(gr * Kg * L) * es, L, 1.0, yn + (size_t)(gr * Fg * L) * es, L);
+      if (gemm(f64, g->bf16, 0, 0, Fg, L, Kg, 1.0, wt + (size_t)(gr * Fg * Kg) * es, Kg,
+               cols + (size_t)(gr * Kg * L) * es, L, 1.0, yn + (size_t)(gr * Fg * L) * es, L)) {
+        #pragma omp atomic write
+        failed = 1;
+      }
   }
-  return EM_OK;
+  return loop_status(failed);
 }
 
 /* gin (N, C, H, W) := conv^T(gout (N, F, oH, oW)) with w (F, Cg, kH, kW) */
@@ -236,20 +256,24 @@ static int conv_bwd_data(em_tensor *gin, const em_tensor *gout, const em_tensor 
   if (!pointwise && !ws) return EM_ENOMEM;
   const char *gy = em_tensor_data(gout), *wt = em_tensor_data(w);
   char *gx = em_tensor_data(gin);
+  int failed = 0;
   #pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
   for (int64_t n = 0; n < g->N; n++) {
     const char *gyn = gy + (size_t)(n * g->F * L) * es;
     char *gxn = gx + (size_t)(n * g->C * g->H * g->W) * es;
     char *cols = pointwise ? gxn : ws + (size_t)(omp_get_thread_num() * g->C * g->kH * g->kW * L) * es;
     for (int64_t gr = 0; gr < g->G; gr++)   /* cols[gr] (Kg, L) := w[gr]^T (Kg, Fg) . gyn[gr] (Fg, L) */
-      gemm(f64, 1, 0, Kg, L, Fg, 1.0, wt + (size_t)(gr * Fg * Kg) * es, Kg,
-           gyn + (size_t)(gr * Fg * L) * es, L, 0.0, cols + (size_t)(gr * Kg * L) * es, L);
+      if (gemm(f64, g->bf16, 1, 0, Kg, L, Fg, 1.0, wt + (size_t)(gr * Fg * Kg) * es, Kg,
+               gyn + (size_t)(gr * Fg * L) * es, L, 0.0, cols + (size_t)(gr * Kg * L) * es, L)) {
+        #pragma omp atomic write
+        failed = 1;
+      }
     if (!pointwise) {
       memset(gxn, 0, (size_t)(g->C * g->H * g->W) * es);
       col2im(f64, cols, g, gxn);
     }
   }
-  return EM_OK;
+  return loop_status(failed);
 }
 
 /* gw (F, Cg, kH, kW) += scale * dL/dw for in (N, C, H, W) and gout (N, F, oH, oW).
@@ -267,6 +291,7 @@ static int conv_bwd_weight(em_tensor *gw, const em_tensor *in, const em_tensor *
   if (!ws) return EM_ENOMEM;
   const char *x = em_tensor_data(in), *gy = em_tensor_data(gout);
   char *gwd = em_tensor_data(gw);
+  int failed = 0;
   #pragma omp parallel num_threads(T) if (T > 1)
   {
     int tid = omp_get_thread_num();
@@ -284,10 +309,14 @@ static int conv_bwd_weight(em_tensor *gw, const em_tensor *in, const em_tensor *
         cols = mine;
       }
       for (int64_t gr = 0; gr < g->G; gr++)   /* acc[gr] (Fg, Kg) += gyn[gr] (Fg, L) . cols[gr]^T (L, Kg) */
-        gemm(f64, 0, 1, Fg, Kg, L, alpha, gyn + (size_t)(gr * Fg * L) * es, L,
-             cols + (size_t)(gr * Kg * L) * es, L, 1.0, acc + (size_t)(gr * Fg * Kg) * es, Kg);
+        if (gemm(f64, g->bf16, 0, 1, Fg, Kg, L, alpha, gyn + (size_t)(gr * Fg * L) * es, L,
+                 cols + (size_t)(gr * Kg * L) * es, L, 1.0, acc + (size_t)(gr * Fg * Kg) * es, Kg)) {
+          #pragma omp atomic write
+          failed = 1;
+        }
     }
   }
+  if (failed) return loop_status(failed);
   if (T > 1) {   /* gw += scale * sum of the slices */
     #pragma omp parallel for schedule(static) if (nw >= EM_PARALLEL_GRAIN)
     for (int64_t i = 0; i < nw; i++) {

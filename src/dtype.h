@@ -38,6 +38,16 @@ int em_dtype_from_name(const char *name);
 /* The dtype that a binary op of a and b computes in (NumPy-like promotion). */
 em_dtype em_dtype_promote(em_dtype a, em_dtype b);
 
+/* How a float32 product (gemm, convolution, attention) reads its operands:
+ * EM_PRECISION_FULL as they are; EM_PRECISION_BF16 rounded to bfloat16 (to nearest
+ * even), the products of those summed in float32 into a float32 result: the operand
+ * rounding of nn.autocast('bfloat16'), with weights and outputs kept float32. Other
+ * dtypes take EM_PRECISION_FULL only. */
+typedef enum em_precision {
+  EM_PRECISION_FULL,
+  EM_PRECISION_BF16,
+} em_precision;
+
 /* float16 / bfloat16 <-> float32, round to nearest even. */
 uint16_t em_float_to_half(float f);
 float em_half_to_float(uint16_t h);

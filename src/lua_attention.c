@@ -4,9 +4,11 @@
  * outputs. Layouts are those of src/attention.h: q, k, v (B, NH, T, HS), weights
  * (B, NH, Tq, Tk), key padding mask (B, Tk) bool/uint8 with true = ignore.
  *
- *   attention_forward(output, att, q, k, v, pad, dmask, scale, causal)   -> output, att
+ *   attention_forward(output, att, q, k, v, pad, dmask, scale, causal [, precision])
+ *                                                                -> output, att
  *   attention_backward(grad_q, grad_k, grad_v, grad_output, q, k, v, att, dmask, scale,
- *                      causal [, work])                          -> grad_q, grad_k, grad_v
+ *                      causal [, work [, precision]])            -> grad_q, grad_k, grad_v
+ *     precision 'bfloat16': the products read float32 operands as bfloat16
  *   gelu_forward(output, input [, approximate = 'none' | 'tanh'])        -> output
  *   gelu_backward(grad_input, grad_output, input [, approximate])        -> grad_input
  *   dropout_forward(output, mask, input, p)                              -> output, mask
@@ -40,6 +42,7 @@ static em_attention_params check_params(lua_State *L, int arg) {
   em_attention_params p;
   p.scale = luaL_checknumber(L, arg);
   p.causal = lua_toboolean(L, arg + 1);
+  p.precision = EM_PRECISION_FULL;
   return p;
 }
 
@@ -54,6 +57,7 @@ static int attention_forward(lua_State *L) {
   em_tensor *q = em_lua_checktensor(L, 3), *k = em_lua_checktensor(L, 4);
   em_tensor *v = em_lua_checktensor(L, 5), *pad = opt_tensor(L, 6), *dmask = opt_tensor(L, 7);
   em_attention_params p = check_params(L, 8);
+  p.precision = em_lua_optprecision(L, 10);
   em_lua_call(L, em_attention_forward(y, att, q, k, v, pad, dmask, &p));
   return ret(L, 2);
 }
@@ -65,6 +69,7 @@ static int attention_backward(lua_State *L) {
   em_tensor *att = em_lua_checktensor(L, 8), *dmask = opt_tensor(L, 9);
   em_attention_params p = check_params(L, 10);
   em_tensor *work = opt_tensor(L, 12);
+  p.precision = em_lua_optprecision(L, 13);
   em_lua_call(L, em_attention_backward(gq, gk, gv, gy, q, k, v, att, dmask, &p, work));
   return ret(L, 3);
 }

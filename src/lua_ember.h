@@ -56,6 +56,9 @@ int64_t em_lua_checkindex(lua_State *L, int arg, int64_t n, const char *what);
 int em_lua_checksizes(lua_State *L, int arg, int64_t *size);
 /* A dtype from a name ("float32", "torch.FloatTensor", ...) or error. */
 em_dtype em_lua_checkdtype(lua_State *L, int arg);
+/* An optional product precision (dtype.h): nil -> EM_PRECISION_FULL, 'bfloat16' ->
+ * EM_PRECISION_BF16; anything else is a "bad argument" error. */
+em_precision em_lua_optprecision(lua_State *L, int arg);
 /* Number or boolean at idx as a double (booleans are 0/1); error otherwise. */
 double em_lua_checkscalar(lua_State *L, int arg);
 

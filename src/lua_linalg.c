@@ -5,17 +5,38 @@
  * r:mm(a, b) write into r (a:mm(b), two tensors, is a new a @ b). The add* functions
  * take ([res,] [v1,] M, [v2,] x, y); as methods, self is the result and, when M is
  * left out, also M: M:addmm(a, b) is M += a @ b, M:addmm(v1, v2, a, b), and with one
- * scalar r:addmv(s, a, x) is r += s * a @ x (Torch7's maths.md). */
+ * scalar r:addmv(s, a, x) is r += s * a @ x (Torch7's maths.md).
+ *
+ * Every product but dot takes a last optional string, the precision: 'bfloat16' reads
+ * float32 operands as bfloat16 and sums in float32 (nn.autocast), as in
+ * torch.mm(a, b, 'bfloat16') or r:addmm(a, b, 'bfloat16'). */
 #include <lauxlib.h>
 #include <lua.h>
 
 #include "blas.h"
+#include "cpu.h"
 #include "lua_ember.h"
 #include "parallel.h"
 
-typedef int (*product_fn)(em_tensor *r, const em_tensor *a, const em_tensor *b);
+typedef int (*product_fn)(em_tensor *r, const em_tensor *a, const em_tensor *b,
+                          em_precision prec);
 typedef int (*add_fn)(em_tensor *r, double beta, const em_tensor *m, double alpha,
-                      const em_tensor *x, const em_tensor *y);
+                      const em_tensor *x, const em_tensor *y, em_precision prec);
+
+/* The precision given as the last argument (a string, or nil for full precision: what
+ * nn.autocastFor returns), removed from the stack; full precision when the last argument
+ * is a tensor or a number. */
+static em_precision pop_precision(lua_State *L) {
+  int top = lua_gettop(L);
+  if (top > 0 && lua_isnil(L, top)) {
+    lua_settop(L, top - 1);
+    return EM_PRECISION_FULL;
+  }
+  if (top == 0 || lua_type(L, top) != LUA_TSTRING) return EM_PRECISION_FULL;
+  em_precision prec = em_lua_optprecision(L, top);
+  lua_settop(L, top - 1);
+  return prec;
+}
 
 /* Pushes the single element of t as a Lua number (an integer for integer dtypes). */
 static void push_element(lua_State *L, const em_tensor *t) {
@@ -38,34 +59,41 @@ static void push_element(lua_State *L, const em_tensor *t) {
   em_lua_check(L, st);
 }
 
-/* [res,] a, b: two tensors give a new result, three write into the first. Returns the
- * result's stack index. */
-static int call_product(lua_State *L, product_fn fn) {
+/* [res,] a, b [, precision]: two tensors give a new result, three write into the
+ * first. Returns the result's stack index. */
+static int call_product(lua_State *L, product_fn fn, em_precision prec) {
   em_tensor *r;
   int ri;
   if (lua_isnoneornil(L, 3)) {
     em_tensor *a = em_lua_checktensor(L, 1), *b = em_lua_checktensor(L, 2);
     r = em_lua_newtensor(L, a->dtype, a->device);
     ri = lua_gettop(L);
-    em_lua_call(L, fn(r, a, b));
+    em_lua_call(L, fn(r, a, b, prec));
   } else {
     r = em_lua_checktensor(L, 1);
     em_tensor *a = em_lua_checktensor(L, 2), *b = em_lua_checktensor(L, 3);
     ri = 1;
-    em_lua_call(L, fn(r, a, b));
+    em_lua_call(L, fn(r, a, b, prec));
   }
   return ri;
 }
 
-static int l_mm(lua_State *L) { lua_pushvalue(L, call_product(L, em_mm)); return 1; }
-static int l_mv(lua_State *L) { lua_pushvalue(L, call_product(L, em_mv)); return 1; }
-static int l_bmm(lua_State *L) { lua_pushvalue(L, call_product(L, em_bmm)); return 1; }
-static int l_ger(lua_State *L) { lua_pushvalue(L, call_product(L, em_ger)); return 1; }
+static int product(lua_State *L, product_fn fn) {
+  em_precision prec = pop_precision(L);
+  lua_pushvalue(L, call_product(L, fn, prec));
+  return 1;
+}
+
+static int l_mm(lua_State *L) { return product(L, em_mm); }
+static int l_mv(lua_State *L) { return product(L, em_mv); }
+static int l_bmm(lua_State *L) { return product(L, em_bmm); }
+static int l_ger(lua_State *L) { return product(L, em_ger); }
 
 /* matmul([res,] a, b): a new 1-D . 1-D product is returned as a number, like dot. */
 static int l_matmul(lua_State *L) {
+  em_precision prec = pop_precision(L);
   int new_result = lua_isnoneornil(L, 3);
-  int ri = call_product(L, em_matmul);
+  int ri = call_product(L, em_matmul, prec);
   em_tensor *a = em_lua_checktensor(L, new_result ? 1 : 2), *b = em_lua_checktensor(L, new_result ? 2 : 3);
   if (new_result && a->ndim == 1 && b->ndim == 1) push_element(L, em_lua_checktensor(L, ri));
   else lua_pushvalue(L, ri);
@@ -81,13 +109,14 @@ static int l_dot(lua_State *L) {
   return 1;
 }
 
-/* linear(out, input, weight [, bias]) -> out := input @ weight^T + bias, nn.Linear's
- * forward in one call: input (N, in) or (in), weight (out, in), bias (out). */
+/* linear(out, input, weight [, bias [, precision]]) -> out := input @ weight^T + bias,
+ * nn.Linear's forward in one call: input (N, in) or (in), weight (out, in), bias (out). */
 static int l_linear(lua_State *L) {
   em_tensor *r = em_lua_checktensor(L, 1), *x = em_lua_checktensor(L, 2);
   em_tensor *w = em_lua_checktensor(L, 3);
   em_tensor *b = lua_isnoneornil(L, 4) ? NULL : em_lua_checktensor(L, 4);
-  em_lua_call(L, em_linear(r, x, w, b));
+  em_precision prec = em_lua_optprecision(L, 5);
+  em_lua_call(L, em_linear(r, x, w, b, prec));
   lua_settop(L, 1);
   return 1;
 }
@@ -139,6 +168,7 @@ static void parse_add(lua_State *L, int method, const char *op, const char *usag
 }
 
 static int call_add(lua_State *L, int method, const char *op, const char *usage, add_fn fn) {
+  em_precision prec = pop_precision(L);
   add_args a;
   parse_add(L, method, op, usage, &a);
   em_tensor *r;
@@ -148,7 +178,7 @@ static int call_add(lua_State *L, int method, const char *op, const char *usage,
   } else {
     r = em_lua_newtensor(L, a.x->dtype, a.x->device);
   }
-  em_lua_call(L, fn(r, a.beta, a.m, a.alpha, a.x, a.y));
+  em_lua_call(L, fn(r, a.beta, a.m, a.alpha, a.x, a.y, prec));
   return 1;
 }
 
@@ -181,12 +211,19 @@ static int l_getnumthreads(lua_State *L) {
   return 1;
 }
 
+/* bf16Kernel(): the CPU's bfloat16 product, "avx512bf16" or "portable" (cpu.h). */
+static int l_bf16kernel(lua_State *L) {
+  lua_pushstring(L, em_cpu_gemm_bf16_kernel());
+  return 1;
+}
+
 static const luaL_Reg functions[] = {
   {"addbmm", f_addbmm},
   {"addmm", f_addmm},
   {"addmv", f_addmv},
   {"addr", f_addr},
   {"baddbmm", f_baddbmm},
+  {"bf16Kernel", l_bf16kernel},
   {"bmm", l_bmm},
   {"dot", l_dot},
   {"ger", l_ger},

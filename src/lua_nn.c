@@ -11,14 +11,17 @@
  *   class numbers, as Torch7's labels; ignore_index compares with the raw target
  *   (default -100). Pool indices are 0-based flat offsets h*W + w in each plane.
  *
- *   conv2d_forward(output, input, weight, bias, sH, sW, pH, pW, dH, dW, groups [, work])
+ *   conv2d_forward(output, input, weight, bias, sH, sW, pH, pW, dH, dW, groups [, work
+ *                  [, precision]])
  *   conv2d_backward_input(grad_input, input, grad_output, weight, sH, sW, pH, pW, dH, dW,
- *                         groups [, work])
+ *                         groups [, work [, precision]])
  *   conv2d_backward_params(grad_weight, grad_bias, input, grad_output, sH, sW, pH, pW, dH,
- *                          dW, groups, scale [, work])
+ *                          dW, groups, scale [, work [, precision]])
  *   conv_transpose2d_forward(output, input, weight, bias, sH, sW, pH, pW, dH, dW, aH, aW,
- *                            groups [, work])      (also _backward_input, _backward_params
- *                            with the conv2d argument order plus aH, aW before groups)
+ *                            groups [, work [, precision]])   (also _backward_input,
+ *                            _backward_params with the conv2d argument order plus aH, aW
+ *                            before groups)
+ *     precision 'bfloat16': float32 products read as bfloat16, summed in float32
  *   maxpool2d_forward(output, indices, input, kH, kW, sH, sW, pH, pW, dH, dW, ceil_mode)
  *   maxpool2d_backward(grad_input, input, grad_output, indices)
  *   avgpool2d_forward(output, input, kH, kW, sH, sW, pH, pW, ceil_mode, count_include_pad)
@@ -92,6 +95,7 @@ static int check_conv(lua_State *L, int arg, int transposed, em_conv2d_params *p
   p->aH = transposed ? opt_int(L, arg++, 0) : 0;
   p->aW = transposed ? opt_int(L, arg++, 0) : 0;
   p->groups = opt_int(L, arg++, 1);
+  p->precision = EM_PRECISION_FULL;
   return arg;
 }
 
@@ -132,7 +136,9 @@ static int conv_forward(lua_State *L, int transposed) {
   em_tensor *y = out_tensor(L, 1);
   em_tensor *x = em_lua_checktensor(L, 2), *w = em_lua_checktensor(L, 3), *b = opt_tensor(L, 4);
   em_conv2d_params p;
-  em_tensor *work = opt_tensor(L, check_conv(L, 5, transposed, &p));
+  int arg = check_conv(L, 5, transposed, &p);
+  em_tensor *work = opt_tensor(L, arg);
+  p.precision = em_lua_optprecision(L, arg + 1);
   if (transposed) em_lua_call(L, em_nn_conv_transpose2d_forward(y, x, w, b, &p, work));
   else em_lua_call(L, em_nn_conv2d_forward(y, x, w, b, &p, work));
   return ret(L, 1);
@@ -143,7 +149,9 @@ static int conv_backward_input(lua_State *L, int transposed) {
   em_tensor *x = em_lua_checktensor(L, 2), *gy = em_lua_checktensor(L, 3);
   em_tensor *w = em_lua_checktensor(L, 4);
   em_conv2d_params p;
-  em_tensor *work = opt_tensor(L, check_conv(L, 5, transposed, &p));
+  int arg = check_conv(L, 5, transposed, &p);
+  em_tensor *work = opt_tensor(L, arg);
+  p.precision = em_lua_optprecision(L, arg + 1);
   if (transposed) em_lua_call(L, em_nn_conv_transpose2d_backward_input(gx, x, gy, w, &p, work));
   else em_lua_call(L, em_nn_conv2d_backward_input(gx, x, gy, w, &p, work));
   return ret(L, 1);
@@ -156,6 +164,7 @@ static int conv_backward_params(lua_State *L, int transposed) {
   int arg = check_conv(L, 5, transposed, &p);
   double scale = luaL_optnumber(L, arg, 1.0);
   em_tensor *work = opt_tensor(L, arg + 1);
+  p.precision = em_lua_optprecision(L, arg + 2);
   if (transposed)
     em_lua_call(L, em_nn_conv_transpose2d_backward_params(gw, gb, x, gy, &p, scale, work));
   else

@@ -112,6 +112,17 @@ em_dtype em_lua_checkdtype(lua_State *L, int arg) {
   return (em_dtype)dt;
 }
 
+em_precision em_lua_optprecision(lua_State *L, int arg) {
+  if (lua_isnoneornil(L, arg)) return EM_PRECISION_FULL;
+  if (lua_type(L, arg) == LUA_TSTRING && strcmp(lua_tostring(L, arg), "bfloat16") == 0)
+    return EM_PRECISION_BF16;
+  const char *got = lua_type(L, arg) == LUA_TSTRING
+                        ? lua_pushfstring(L, "'%s'", lua_tostring(L, arg))
+                        : luaL_typename(L, arg);
+  return (em_precision)luaL_argerror(
+      L, arg, lua_pushfstring(L, "precision must be 'bfloat16' or nil, got %s", got));
+}
+
 double em_lua_checkscalar(lua_State *L, int arg) {
   if (lua_isboolean(L, arg)) return lua_toboolean(L, arg);
   return luaL_checknumber(L, arg);

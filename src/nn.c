@@ -165,6 +165,11 @@ static int conv_check(const char *op, int transposed, const em_tensor *x, const 
   if (st == EM_OK) st = em_check_float(op, "input", x);
   if (st == EM_OK) st = check_like(op, "weight", w, x);
   if (st != EM_OK) return st;
+  if (p->precision == EM_PRECISION_BF16 && x->dtype != EM_FLOAT32)
+    return em_error("%s: bfloat16 products take float32 tensors, got %s", op,
+                    em_dtype_info[x->dtype].name);
+  if (p->precision != EM_PRECISION_FULL && p->precision != EM_PRECISION_BF16)
+    return em_error("%s: unknown precision %d", op, (int)p->precision);
   if (p->sH < 1 || p->sW < 1 || p->dH < 1 || p->dW < 1 || p->pH < 0 || p->pW < 0 || p->groups < 1 ||
       p->aH < 0 || p->aW < 0)
     return em_error("%s: stride %dx%d, dilation %dx%d, padding %dx%d, groups %d: strides, "

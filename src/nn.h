@@ -28,6 +28,8 @@ typedef struct em_conv2d_params {
   int dH, dW;     /* dilation (1: dense kernel) */
   int aH, aW;     /* extra output rows/cols of a transposed conv (< stride or dilation) */
   int groups;     /* C and F both divisible by it */
+  em_precision precision;   /* EM_PRECISION_BF16: float32 data, products in bfloat16
+                             * with float32 sums (dtype.h); results stay float32 */
 } em_conv2d_params;
 
 /* Pooling geometry: oH = (H + 2pH - dH*(kH-1) - 1 [+ sH-1 when ceil_mode]) / sH + 1,

@@ -1,5 +1,6 @@
 -- nn.Linear(inputSize, outputSize [, bias = true]): y = x W^T + b.
--- weight (out, in), bias (out), as Torch7; input (N, in) or (in).
+-- weight (out, in), bias (out), as Torch7; input (N, in) or (in). Under
+-- nn.autocast('bfloat16') the three products read their operands as bfloat16 (nn/cuda.lua).
 local torch = require 'torch'
 local nn = require 'nn'
 local utils = nn.utils
@@ -67,7 +68,8 @@ end
 
 -- input (N, in) -> output (N, out); input (in) -> output (out)
 function Linear:updateOutput(input)
-  local ok, err = pcall(linear, self.output, input, self.weight, self.bias)
+  local ok, err = pcall(linear, self.output, input, self.weight, self.bias,
+                        nn.autocastFor(self.weight))
   if not ok then rethrow(self, input, nil, err) end
   return self.output
 end
@@ -78,7 +80,7 @@ end
 -- require gradients).
 local function gradInput(self, input, gradOutput)
   if not self.gradInput then return end
-  local gi = matmul(self.gradInput, gradOutput, self.weight)
+  local gi = matmul(self.gradInput, gradOutput, self.weight, nn.autocastFor(self.weight))
   if not gi:isSameSizeAs(input) then error('nn.Linear: gradOutput does not match the input', 0) end
 end
 
@@ -91,12 +93,13 @@ end
 -- gradWeight (out, in) += scale gradOutput^T input; gradBias (out) += scale sum_N gradOutput
 local function accGrad(self, input, gradOutput, scale)
   local gw, gb = self.gradWeight, self.gradBias
+  local precision = nn.autocastFor(self.weight)
   if input:dim() == 1 then
-    addr(gw, 1, gw, scale, gradOutput, input)
+    addr(gw, 1, gw, scale, gradOutput, input, precision)
     if gb then add(gb, gb, scale, gradOutput) end
   else
     local gt = gradOutput:t()
-    addmm(gw, 1, gw, scale, gt, input)
+    addmm(gw, 1, gw, scale, gt, input, precision)
     if gb then addmv(gb, 1, gb, scale, gt, self:onesBuffer(input:size(1))) end
   end
 end

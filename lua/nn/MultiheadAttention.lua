@@ -10,6 +10,8 @@
 -- (so the output row is the output bias), never NaN.
 -- Parameters (PyTorch's names): inWeight (3C, C) = in_proj_weight, the q, k, v rows in
 -- that order; inBias (3C) = in_proj_bias; outWeight (C, C), outBias (C) = out_proj's.
+-- Under nn.autocast('bfloat16') the projections and the attention products read their
+-- operands as bfloat16 (nn/cuda.lua); the softmax stays float32.
 local torch = require 'torch'
 local nn = require 'nn'
 local utils = nn.utils
@@ -84,12 +86,12 @@ local function heads(self, t, part)
   return t:narrow(3, (part - 1) * C + 1, C):view(B, T, NH, C // NH):transpose(2, 3)
 end
 
--- out (N, n) := a (N, k) @ w^T (n, k) + bias (n)
-local function project(out, a, w, bias)
+-- out (N, n) := a (N, k) @ w^T (n, k) + bias (n), in precision prec
+local function project(out, a, w, bias, prec)
   if bias then
-    out:addmm(1, bias:view(1, bias:size(1)):expand(a:size(1), bias:size(1)), 1, a, w:t())
+    out:addmm(1, bias:view(1, bias:size(1)):expand(a:size(1), bias:size(1)), 1, a, w:t(), prec)
   else
-    out:mm(a, w:t())
+    out:mm(a, w:t(), prec)
   end
 end
 
@@ -97,8 +99,9 @@ end
 function MHA:updateOutput(input)
   local x, pad = split(self, input)
   local B, T, C = x:size(1), x:size(2), self.embedDim
+  local prec = nn.autocastFor(self.inWeight)
   self.x2 = x:contiguous():view(B * T, C)
-  project(self.qkv:resize(B * T, 3 * C), self.x2, self.inWeight, self.inBias)
+  project(self.qkv:resize(B * T, 3 * C), self.x2, self.inWeight, self.inBias, prec)
   local qkv = self.qkv:view(B, T, 3 * C)
   local dmask = nil
   if self.train and self.dropout > 0 then
@@ -108,10 +111,11 @@ function MHA:updateOutput(input)
   self.attnOut:resize(B, T, C)
   attnops.attention_forward(heads(self, self.attnOut, 1), self.att, heads(self, qkv, 1),
                             heads(self, qkv, 2), heads(self, qkv, 3), pad, dmask,
-                            1 / math.sqrt(self.headDim), self.causal)
+                            1 / math.sqrt(self.headDim), self.causal, prec)
   self.usedDropout = dmask ~= nil
   self.output:resize(B, T, C)
-  project(self.output:view(B * T, C), self.attnOut:view(B * T, C), self.outWeight, self.outBias)
+  project(self.output:view(B * T, C), self.attnOut:view(B * T, C), self.outWeight, self.outBias,
+          prec)
   return self.output
 end
 
@@ -120,16 +124,17 @@ function MHA:updateGradInput(input, gradOutput)
   local x, pad = split(self, input)
   local B, T, C = x:size(1), x:size(2), self.embedDim
   utils.checkSameSize(self, 'gradOutput', gradOutput, self.output)
+  local prec = nn.autocastFor(self.inWeight)
   local g2 = gradOutput:contiguous():view(B * T, C)
-  self.gradAttnOut:resize(B, T, C):view(B * T, C):mm(g2, self.outWeight)
+  self.gradAttnOut:resize(B, T, C):view(B * T, C):mm(g2, self.outWeight, prec)
   self.gradQKV:resize(B, T, 3 * C)
   local qkv = self.qkv:view(B, T, 3 * C)
   attnops.attention_backward(heads(self, self.gradQKV, 1), heads(self, self.gradQKV, 2),
                              heads(self, self.gradQKV, 3), heads(self, self.gradAttnOut, 1),
                              heads(self, qkv, 1), heads(self, qkv, 2), heads(self, qkv, 3),
                              self.att, self.usedDropout and self.dmask or nil,
-                             1 / math.sqrt(self.headDim), self.causal, self.work)
-  self.gx:resize(B, T, C):view(B * T, C):mm(self.gradQKV:view(B * T, 3 * C), self.inWeight)
+                             1 / math.sqrt(self.headDim), self.causal, self.work, prec)
+  self.gx:resize(B, T, C):view(B * T, C):mm(self.gradQKV:view(B * T, 3 * C), self.inWeight, prec)
   if pad then
     self.gradInput = { self.gx, torch.Tensor() }
   else
@@ -156,8 +161,9 @@ function MHA:accGradParameters(input, gradOutput, scale)
   local N, C = x:size(1) * x:size(2), self.embedDim
   local g2 = gradOutput:contiguous():view(N, C)
   local gqkv = self.gradQKV:view(N, 3 * C)
-  self.gradOutWeight:addmm(scale, g2:t(), self.attnOut:view(N, C))
-  self.gradInWeight:addmm(scale, gqkv:t(), self.x2)
+  local prec = nn.autocastFor(self.inWeight)
+  self.gradOutWeight:addmm(scale, g2:t(), self.attnOut:view(N, C), prec)
+  self.gradInWeight:addmm(scale, gqkv:t(), self.x2, prec)
   if self.inBias then
     self.gradOutBias:addmv(scale, g2:t(), ones(self, N))
     self.gradInBias:addmv(scale, gqkv:t(), ones(self, N))

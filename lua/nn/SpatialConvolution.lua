@@ -4,7 +4,8 @@
 -- Extensions: `groups` is the 9th argument (as cudnn.SpatialConvolution); dilation is
 -- the fields dilationW, dilationH (default 1), set with :setDilation(dilationW, dilationH)
 -- or through nn.SpatialDilatedConvolution. Kernels: torch.nnops.conv2d_*; the im2col
--- columns live in self.finput between calls.
+-- columns live in self.finput between calls. Under nn.autocast('bfloat16') the three
+-- products read their operands as bfloat16 (nn/cuda.lua).
 local torch = require 'torch'
 local nn = require 'nn'
 local utils = nn.utils
@@ -86,7 +87,7 @@ function SpatialConvolution:updateOutput(input)
   self:checkInput(input)
   self:nnop(torch.nnops.conv2d_forward, self.output, input, self.weight, self.bias,
             self.dH, self.dW, self.padH, self.padW, self.dilationH, self.dilationW, self.groups,
-            self.finput)
+            self.finput, nn.autocastFor(self.weight))
   return self.output
 end
 
@@ -97,7 +98,7 @@ function SpatialConvolution:updateGradInput(input, gradOutput)
   self:checkInput(input)
   self:nnop(torch.nnops.conv2d_backward_input, self.gradInput, input, gradOutput, self.weight,
             self.dH, self.dW, self.padH, self.padW, self.dilationH, self.dilationW, self.groups,
-            self.finput)
+            self.finput, nn.autocastFor(self.weight))
   return self.gradInput
 end
 
@@ -106,7 +107,7 @@ function SpatialConvolution:accGradParameters(input, gradOutput, scale)
   self:checkInput(input)
   self:nnop(torch.nnops.conv2d_backward_params, self.gradWeight, self.gradBias, input,
             gradOutput, self.dH, self.dW, self.padH, self.padW, self.dilationH, self.dilationW,
-            self.groups, scale or 1, self.finput)
+            self.groups, scale or 1, self.finput, nn.autocastFor(self.weight))
 end
 
 function SpatialConvolution:clearState()

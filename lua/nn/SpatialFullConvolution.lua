@@ -4,7 +4,8 @@
 -- kW), bias (nOutputPlane). oW = (W - 1)*dW - 2padW + kW + adjW; adjW < dW.
 -- Dilation: the fields dilationW, dilationH (default 1; our extension), then adj < dW or
 -- dilationW. Torch7's {input, target} table form is not supported: give adjW, adjH.
--- Kernels: torch.nnops.conv_transpose2d_*; the columns live in self.finput.
+-- Kernels: torch.nnops.conv_transpose2d_*; the columns live in self.finput. Under
+-- nn.autocast('bfloat16') the products read their operands as bfloat16 (nn/cuda.lua).
 local torch = require 'torch'
 local nn = require 'nn'
 local utils = nn.utils
@@ -60,7 +61,7 @@ function SpatialFullConvolution:updateOutput(input)
   self:checkInput(input)
   self:nnop(torch.nnops.conv_transpose2d_forward, self.output, input, self.weight, self.bias,
             self.dH, self.dW, self.padH, self.padW, self.dilationH, self.dilationW, self.adjH,
-            self.adjW, 1, self.finput)
+            self.adjW, 1, self.finput, nn.autocastFor(self.weight))
   return self.output
 end
 
@@ -69,7 +70,7 @@ function SpatialFullConvolution:updateGradInput(input, gradOutput)
   self:checkInput(input)
   self:nnop(torch.nnops.conv_transpose2d_backward_input, self.gradInput, input, gradOutput,
             self.weight, self.dH, self.dW, self.padH, self.padW, self.dilationH, self.dilationW,
-            self.adjH, self.adjW, 1, self.finput)
+            self.adjH, self.adjW, 1, self.finput, nn.autocastFor(self.weight))
   return self.gradInput
 end
 
@@ -78,7 +79,7 @@ function SpatialFullConvolution:accGradParameters(input, gradOutput, scale)
   self:checkInput(input)
   self:nnop(torch.nnops.conv_transpose2d_backward_params, self.gradWeight, self.gradBias, input,
             gradOutput, self.dH, self.dW, self.padH, self.padW, self.dilationH, self.dilationW,
-            self.adjH, self.adjW, 1, scale or 1, self.finput)
+            self.adjH, self.adjW, 1, scale or 1, self.finput, nn.autocastFor(self.weight))
 end
 
 function SpatialFullConvolution:clearState()

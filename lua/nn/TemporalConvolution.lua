@@ -4,7 +4,8 @@
 -- kW*inputFrameSize) (a window of kW frames, flattened frame by frame), bias
 -- (outputFrameSize). Runs as conv2d of a one-plane (T, inputFrameSize) image with a
 -- (kW, inputFrameSize) kernel, so the weight is used as it is (a view) and the columns
--- live in self.finput; the output and gradOutput are transposed through buffers.
+-- live in self.finput; the output and gradOutput are transposed through buffers. Under
+-- nn.autocast('bfloat16') the products read their operands as bfloat16 (nn/cuda.lua).
 local torch = require 'torch'
 local nn = require 'nn'
 local utils = nn.utils
@@ -70,7 +71,7 @@ local nnop = nn.SpatialConvolution.nnop
 function TemporalConvolution:updateOutput(input)
   local x, w, n = asImages(self, input)
   nnop(self, torch.nnops.conv2d_forward, self.convOutput, x, w, self.bias, self.dW, 1, 0, 0, 1,
-       1, 1, self.finput)
+       1, 1, self.finput, nn.autocastFor(self.weight))
   local t2, f = self.convOutput:size(3), self.outputFrameSize
   local y = self.convOutput:view(n, f, t2):transpose(2, 3)
   if input:dim() == 2 then self.output:resize(t2, f):copy(y[1])
@@ -101,7 +102,7 @@ function TemporalConvolution:updateGradInput(input, gradOutput)
   local x, w, n = asImages(self, input)
   local g = convGradOutput(self, input, gradOutput, n)
   nnop(self, torch.nnops.conv2d_backward_input, self.gradInput, x, g, w, self.dW, 1, 0, 0, 1, 1,
-       1, self.finput)
+       1, self.finput, nn.autocastFor(self.weight))
   self.gradInput:resize(input:size())
   return self.gradInput
 end
@@ -112,7 +113,7 @@ function TemporalConvolution:accGradParameters(input, gradOutput, scale)
   local g = convGradOutput(self, input, gradOutput, n)
   local gw = self.gradWeight:view(self.outputFrameSize, 1, self.kW, self.inputFrameSize)
   nnop(self, torch.nnops.conv2d_backward_params, gw, self.gradBias, x, g, self.dW, 1, 0, 0, 1,
-       1, 1, scale or 1, self.finput)
+       1, 1, scale or 1, self.finput, nn.autocastFor(self.weight))
 end
 
 function TemporalConvolution:clearState()

@@ -1,18 +1,22 @@
 -- nn on the GPU: Module:cuda() and Criterion:cuda() (cunn's spelling of
 -- :type('torch.CudaTensor'): float32 on the current device), and the opt-in bfloat16
--- autocast that matrix products, convolutions and attention consult.
+-- autocast that matrix products, convolutions and attention consult, on both devices.
 --
 --   model:cuda(); criterion:cuda()        -- and x:cuda(); nothing else changes
 --   model:float()                         -- back to the CPU
 --   nn.autocast('bfloat16', function()    -- products in bfloat16 inside fn only;
 --     loss = criterion:forward(model:forward(x), y)  -- weights stay float32 (master)
+--     model:backward(x, criterion:backward(model.output, y))
 --   end)
 --   nn.autocast('bfloat16')  /  nn.autocast(false)   -- on / off from here on
 --
--- Autocast applies to float32 CUDA tensors only: a module that consults it reads
--- nn.autocastTensor(x) for each operand of its product (a bfloat16 copy when autocast
--- is on, else x itself) and converts the product back to float32; parameters, their
--- gradients and the optimizer's state stay float32.
+-- Autocast applies to float32 modules (CPU or CUDA): Linear, the convolutions
+-- (Spatial, SpatialDilated, SpatialFull, Temporal) and MultiheadAttention (its
+-- projections and the attention products, so TransformerBlock and GPT too) pass
+-- nn.autocastFor(weight) to their C ops, whose products then read every operand as
+-- bfloat16 and sum in float32, forward and backward. Outputs, parameters, their
+-- gradients and the optimizer's state stay float32; biases, norms, softmax and losses
+-- are untouched. float64 modules ignore it.
 local torch = require 'torch'
 local nn = require 'nn'
 
@@ -73,8 +77,17 @@ end
 -- The autocast dtype in force ('bfloat16'), or nil when it is off.
 function nn.autocastType() return active end
 
--- The operand a product should read: x as a bfloat16 copy on its device when autocast
--- is on and x is a float32 CUDA tensor, else x itself.
+-- The precision a module's products take for its weight w (the last argument of the
+-- torch.linear / mm / addmm, torch.nnops.conv* and torch.attnops.attention_* calls):
+-- 'bfloat16' when autocast is on and w is float32, else nil (full precision).
+function nn.autocastFor(w)
+  if active and w:dtype() == 'float32' then return active end
+  return nil
+end
+
+-- A bfloat16 copy of x on its device when autocast is on and x is a float32 CUDA
+-- tensor, else x itself: for code of one's own that wants bfloat16 data (the modules
+-- above round inside their C ops instead, with no copy).
 function nn.autocastTensor(x)
   if active and torch.isTensor(x) and x:type() == 'torch.CudaTensor' then
     return x:type(castTypes[active])

@@ -114,3 +114,33 @@ describe('float32 cross entropy', function()
     end
   end)
 end)
+
+describe('float32 GELU (exact, erf form)', function()
+  it('matches float64 where float64 is accurate, forward and backward', function()
+    -- float64's 0.5 x (1 + erf(x / sqrt 2)) cancels below about -5; above it is exact
+    -- to ~1e-9 relative
+    local x = torch.linspace(-5, 8, 1301, 'float64'):float():double()   -- float32 inputs
+    local gy = torch.ones(1301, 'float64')
+    local y32, y64, g32, g64 = both(function() return nn.GELU() end, x, gy)
+    local worst, worstg = 0, 0
+    for i = 1, 1301 do
+      if y64[i] ~= 0 then worst = math.max(worst, math.abs(y32[i] - y64[i]) / math.abs(y64[i])) end
+      -- gelu' crosses 0 near x = -0.75: relative to max(|g|, 0.01) there
+      worstg = math.max(worstg, math.abs(g32[i] - g64[i]) / math.max(math.abs(g64[i]), 0.01))
+    end
+    assert(worst < 2e-6, ('forward relative error %g'):format(worst))
+    assert(worstg < 1e-5, ('backward relative error %g'):format(worstg))
+  end)
+
+  it('keeps its relative precision in the negative tail (erfc form)', function()
+    -- x * Phi(x) with Phi(-8), Phi(-10), Phi(-12) from normal tables (1 - Phi(8) =
+    -- 6.220960574271785e-16, ...), where float64's erf form returns 0 or noise
+    local tail = { [-8] = 6.220960574271785e-16, [-10] = 7.619853024160527e-24,
+                   [-12] = 1.776482112077679e-33 }
+    for v, phi in pairs(tail) do
+      local y = nn.GELU():forward(torch.Tensor { v })[1]
+      local want = v * phi
+      assert(math.abs(y - want) <= 2e-6 * math.abs(want), ('gelu(%d) = %g, want %g'):format(v, y, want))
+    end
+  end)
+end)
