@@ -12,8 +12,13 @@
 --   FMNIST   one epoch of examples/fashion_mnist_mlp.lua end to end (when it exists).
 --   MIX  (only when named) mm 512 then three element-wise ops on 2^20 floats
 --        -> ms per iteration: the two thread pools taking turns (bench/blas_variants.sh).
+--   T7   (only when named) the original Torch7 scripts (shared/bench/torch7/*.lua),
+--        unchanged, each run by `ember` with THREADS=2 REPEATS=3: their RESULT lines.
+--   Torch7's recorded figures (shared/bench/RESULTS.md) are a reference row, for
+--   information, under W0, W1, W2, W3, W5a, W5b, W5c and the T7 rows, and a column
+--   beside the peak RSS.
 -- Workloads are named as arguments (`make bench BENCH_ARGS="w1 w2"`, any case) or with
--- --only W0,W5a; default: all but MIX. Options: --rounds N (W0/W5a rounds, default 5;
+-- --only W0,W5a; default: all but MIX and T7. Options: --rounds N (W0/W5a rounds, default 5;
 -- PyTorch's W0 runs in at most 3 of them, while it has used under 45 s)
 -- --nn-rounds N (processes per side for W1-W5, default 3; each does --runs 3 timed runs)
 -- --retries N (redo a timed run polluted by other processes at most N times, default 1;
@@ -29,7 +34,7 @@ local opts = { rounds = 5, nn_rounds = 3, retries = 1, reference = true }
 do
   local i, named = 1, nil
   local function name(w)
-    for _, k in ipairs { 'W0', 'W5a', 'W1', 'W2', 'W3', 'W4', 'W5', 'STARTUP', 'FMNIST', 'MIX' } do
+    for _, k in ipairs { 'W0', 'W5a', 'W1', 'W2', 'W3', 'W4', 'W5', 'STARTUP', 'FMNIST', 'MIX', 'T7' } do
       if k:lower() == w:lower() then return k end
     end
     error('bench/run.lua: unknown workload ' .. w)
@@ -178,7 +183,21 @@ end
 
 local results = {}   -- {name, unit, ember = {...}, refs = {{label, values}}, target...}
 
-local function add_result(r) results[#results + 1] = r end
+-- The original Torch7's figures on this machine (shared/bench/RESULTS.md, "Torch7 2
+-- threads": torch7 + nn + optim + rnn on LuaJIT 2.1, OpenMP OpenBLAS), by result name;
+-- units as Ember's rows (W5a and W5c in us per call). RSS: W1's process, MB.
+local TORCH7 = { ['W0 mm 1024'] = 196, ['W0 mm 2048'] = 201, ['W1 MLP'] = 35600,
+                 ['W2 CNN'] = 2100, ['W3 LSTM'] = 24100, ['W5a add10'] = 0.82,
+                 ['W5b XOR steps'] = 28700, ['W5c infer 64'] = 7.6 }
+local TORCH7_RSS = { ['W1 MLP'] = 43 }
+
+-- Records a result; one with a Torch7 figure gets it as a last reference row.
+local function add_result(r)
+  local t7 = TORCH7[r.t7 or r.name]
+  if t7 and r.refs then r.refs[#r.refs + 1] = { 'Torch7 recorded', { t7 } } end
+  r.t7_rss = TORCH7_RSS[r.name]
+  results[#results + 1] = r
+end
 
 -- --- W0 ---
 local function w0()
@@ -386,13 +405,52 @@ local function mix()
                foreign = foreign, refs = {} }
 end
 
+-- --- T7: the Torch7 scripts themselves, unchanged, under ember ---
+-- Each script prints "RESULT <name> ... median_s=S <unit>=V ... [us_per_op=U] ...
+-- discarded=D ..." per measurement (shared/bench/torch7/common.lua); W5a and W5c are
+-- compared in us per call.
+local T7_NAMES = { w0_gemm_1024 = 'W0 mm 1024', w0_gemm_2048 = 'W0 mm 2048', w1_mlp = 'W1 MLP',
+                   w2_cnn = 'W2 CNN', w3_lstm = 'W3 LSTM', w5a_add10 = 'W5a add10',
+                   w5b_xor_sgd = 'W5b XOR steps', w5c_infer_64 = 'W5c infer 64' }
+local function t7()
+  local dir = shared .. '/bench/torch7'
+  if not file_exists(dir .. '/common.lua') then
+    add_result { name = 'T7 scripts', unit = '', skipped = dir .. ' not found' }
+    return
+  end
+  for _, script in ipairs { 'w0_gemm', 'w1_mlp', 'w2_cnn', 'w3_lstm', 'w5_overhead' } do
+    local p = io.popen(('THREADS=2 REPEATS=3 timeout 600 %s %s/%s.lua 2>&1')
+                       :format(ember, dir, script))
+    local out = p:read('a')
+    local ok = p:close()
+    local n = 0
+    for line in out:gmatch('[^\n]+') do
+      local key, unit, v = line:match('^RESULT (%S+) .-median_s=%S+ ([^%s=]+)=([%d.]+)')
+      if key then
+        n = n + 1
+        print('# T7 ' .. line)
+        local name, us = T7_NAMES[key] or key, tonumber(line:match('us_per_op=([%d.]+)'))
+        local per_call = name == 'W5a add10' or name == 'W5c infer 64'
+        add_result { name = 'T7 ' .. key, t7 = name, unit = per_call and 'us/call' or unit,
+                     higher = not per_call, ember = { per_call and us or tonumber(v) }, refs = {},
+                     note = ('torch7/%s.lua unchanged, %s'):format(script,
+                                                               line:match('discarded=%d+') or '') }
+      end
+    end
+    if not ok or n == 0 then
+      add_result { name = 'T7 ' .. script, unit = '',
+                   skipped = 'failed: ' .. out:sub(-300):gsub('\n', ' ') }
+    end
+  end
+end
+
 local t_start = now()
 if opts.wait and opts.wait > 0 then sh(('bash %s/bench/wait_idle.sh %d'):format(shared, opts.wait)) end
 print(('# Ember bench: %d rounds, %d threads, OpenBLAS %s'):format(opts.rounds, torch.getnumthreads(), blas_variant()))
 if not direct then print('# direct OpenBLAS baseline could not be built: W0 has no target') end
 if not python_ok() then print('# PyTorch references skipped (' .. (opts.reference and shared .. ' not found' or '--no-reference') .. ')') end
 for _, w in ipairs { { 'W0', w0 }, { 'W5a', w5a }, { 'W1' }, { 'W2' }, { 'W3' }, { 'W4' }, { 'W5' },
-                    { 'STARTUP', startup }, { 'FMNIST', fmnist }, { 'MIX', mix } } do
+                    { 'STARTUP', startup }, { 'FMNIST', fmnist }, { 'MIX', mix }, { 'T7', t7 } } do
   if opts.only[w[1]] then
     local t0 = now()
     if w[2] then w[2]() else nn_workload(w[1]) end
@@ -454,7 +512,8 @@ end
 -- Peak RSS of each side's process (VmHWM; target: Ember <= 1/4 of PyTorch's) and, for the
 -- compute-bound workloads, the fraction of the machine's float32 peak each side reaches.
 print()
-print(('%-16s %9s %9s %6s  %-8s %-6s  %s'):format('workload', 'RSS MB E', 'RSS MB P', 'ratio', 'target', 'result', 'fraction of 230 GFLOP/s peak (Ember / PyTorch)'))
+print(('%-16s %9s %9s %6s  %-8s %-6s  %-14s %s'):format('workload', 'RSS MB E', 'RSS MB P', 'ratio',
+      'target', 'result', 'Torch7 MB, E/T', 'fraction of 230 GFLOP/s peak (Ember / PyTorch)'))
 for _, r in ipairs(extras) do
   local rss, rr, res = '-', '-', ''
   if r.rss then
@@ -475,7 +534,13 @@ for _, r in ipairs(extras) do
     for _, ref in ipairs(r.refs) do if ref[1] == 'PyTorch' then py = median(ref[2]) end end
     peak = frac(median(r.ember)) .. ' / ' .. frac(py)
   end
-  print(('%-16s %s %6s  %-8s %-6s  %s'):format(r.name, rss, rr, r.rss and '<= 0.25' or '', res, peak))
+  local t7rss = r.rss and r.t7_rss and ('%.0f, %.3f'):format(r.t7_rss, r.rss / r.t7_rss) or ''
+  if t7rss ~= '' then
+    ratios[#ratios + 1] = ('%s_RSS/Torch7_recorded %.4f lower'):format(r.name:gsub(' ', '_'),
+                                                                      r.rss / r.t7_rss)
+  end
+  print(('%-16s %s %6s  %-8s %-6s  %-14s %s'):format(r.name, rss, rr, r.rss and '<= 0.25' or '', res,
+        t7rss, peak))
 end
 print()
 print('ratios for bench/RESULTS.md (Ember / reference; check.lua reads this block):')

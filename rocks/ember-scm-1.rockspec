@@ -1,5 +1,6 @@
 -- Ember as a LuaRocks package: the C module (ember.core), the Lua modules (torch,
--- ember, nn, optim) and the `ember` executable, built and installed by the Makefile.
+-- ember, nn, optim, paths, rnn: every folder of lua/) and the `ember` executable, built
+-- and installed by the Makefile.
 --   luarocks --lua-version 5.4 make rocks/ember-scm-1.rockspec [--tree DIR]
 -- builds the checkout it runs in and needs no network; the Makefile installs any
 -- missing Debian packages (OpenBLAS, libedit, Lua headers) first.

@@ -28,6 +28,7 @@ static int open_all(lua_State *L) {
   em_lua_open_data(L, module, methods);
   em_lua_open_serialize(L, module, methods);
   em_lua_open_signal(L, module, methods);
+  em_lua_open_paths(L, module, methods);
   em_lua_open_act(L, module, methods);
   em_lua_open_cuda(L, module, methods);   /* last: it replaces x:type() */
   lua_pushvalue(L, methods);

@@ -81,6 +81,7 @@ void em_lua_open_attention(lua_State *L, int module, int methods);
 void em_lua_open_data(lua_State *L, int module, int methods);
 void em_lua_open_serialize(lua_State *L, int module, int methods);
 void em_lua_open_signal(lua_State *L, int module, int methods);
+void em_lua_open_paths(lua_State *L, int module, int methods);
 void em_lua_open_act(lua_State *L, int module, int methods);
 void em_lua_open_cuda(lua_State *L, int module, int methods);
 

@@ -1,5 +1,6 @@
 -- Loading the engine touches no global except the ones Torch7 compatibility asks for:
--- `torch` (require 'torch'), `nn` (require 'nn'), `optim` (require 'optim').
+-- `torch` and `paths` (require 'torch', which loads Torch7's paths package, as Torch7
+-- did), `nn` (require 'nn'), `optim` (require 'optim').
 -- Checked in a fresh lua5.4 process, so busted's own globals do not interfere.
 local function globals_after(code)
   local script = os.tmpname()
@@ -26,17 +27,23 @@ describe('globals', function()
     assert.are.equal('', globals_after("local e = require 'ember'; assert(e.zeros)"))
   end)
 
-  it("require 'torch' defines only torch", function()
-    assert.are.equal('torch', globals_after("local t = require 'torch'; assert(t == torch)"))
+  it("require 'torch' defines only torch and paths", function()
+    assert.are.equal('paths,torch',
+      globals_after("local t = require 'torch'; assert(t == torch and paths.dirname('a/b') == 'a')"))
+  end)
+
+  it("require 'paths' defines only paths; require 'rnn' adds nothing to nn's", function()
+    assert.are.equal('paths', globals_after("local p = require 'paths'; assert(p == paths)"))
+    assert.are.equal('nn,paths,torch', globals_after("local r = require 'rnn'; assert(r.SeqLSTM == nn.SeqLSTM)"))
   end)
 
   it("require 'nn' and 'optim' add only nn and optim", function()
-    assert.are.equal('nn,optim,torch',
+    assert.are.equal('nn,optim,paths,torch',
       globals_after("require 'nn'; require 'optim'; local x = nn.Linear(2, 2):forward(torch.ones(2))"))
   end)
 
   it('a training step defines no new globals', function()
-    assert.are.equal('nn,optim,torch', globals_after([[
+    assert.are.equal('nn,optim,paths,torch', globals_after([[
       require 'nn'; require 'optim'
       local m = nn.Sequential():add(nn.Linear(3, 4)):add(nn.ReLU()):add(nn.Linear(4, 2)):add(nn.LogSoftMax())
       local c = nn.ClassNLLCriterion()
