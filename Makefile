@@ -75,11 +75,13 @@ FLAGS_STAMP := $(BUILD)/obj/flags
 $(shell mkdir -p $(BUILD)/obj; echo '$(ALL_CFLAGS) $(NVFLAGS)' | cmp -s - $(FLAGS_STAMP) || \
         echo '$(ALL_CFLAGS) $(NVFLAGS)' > $(FLAGS_STAMP))
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(FLAGS_STAMP)
+# check-deps is order-only: under make -j nothing compiles before the packages
+# (OpenBLAS's and Lua's headers) are installed.
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(FLAGS_STAMP) | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/cuda_%.o: kernels/%.cu $(wildcard kernels/*.cuh) $(wildcard src/*.h) $(FLAGS_STAMP)
+$(BUILD)/obj/cuda_%.o: kernels/%.cu $(wildcard kernels/*.cuh) $(wildcard src/*.h) $(FLAGS_STAMP) | check-deps
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVFLAGS) -c $< -o $@
 
