@@ -22,8 +22,11 @@ CFLAGS   ?= -O3 -march=$(ARCH) -g
 # run ~30% faster with it.
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fopenmp -ffp-contract=fast $(WARN) $(CFLAGS) \
               -I$(LUA_INC) -I$(BLAS_INC) -Isrc
-LIBS     := $(BLAS_LIB) -fopenmp -lpng -lz -lm
+LIBS     := $(BLAS_LIB) -fopenmp -lpng -lz -lm -ldl
 
+# The benchmarks' reference (and the specs' oracle where present): PyTorch from Debian,
+# installed by `make bench` and `make bench-check` only, never needed to build or run.
+BENCH_PACKAGES := python3-torch
 DEBIAN_PACKAGES := lua5.4 liblua5.4-dev libopenblas-dev libopenblas0-openmp lua-busted luarocks \
                    libedit-dev tmux dataset-fashion-mnist zlib1g-dev libpng-dev fortunes-min
 
@@ -43,28 +46,32 @@ OBJ      := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 EXE_OBJ  := $(BUILD)/obj/lua_main.o $(BUILD)/obj/lua_repl.o
 HOST_PROGS := $(BUILD)/examples/embed $(BUILD)/spec/host_threads $(BUILD)/spec/host_memlimit
 
+# The CUDA backend is a plugin, $(BUILD)/lua/ember/cuda.so (kernels/ with cudart, cuBLAS
+# and cuDNN), that the core loads on the first device query (src/cuda_plugin.c): the
+# core, the `ember` executable and core.so never link the CUDA libraries. Only the
+# plugin's entry point is exported (-fvisibility=hidden).
+CUDA_PLUGIN :=
 ifneq ($(WITH_CUDA),)
-  CORE_SRC := $(filter-out src/cuda_none.c,$(CORE_SRC))
-  OBJ      := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
   CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
-  ALL_CFLAGS += -DEMBER_CUDA -I$(CUDA_HOME)/include
-  OBJ += $(CU_SRC:kernels/%.cu=$(BUILD)/obj/cuda_%.o)
-  LIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lcudnn -lstdc++
-  NVFLAGS := -O3 -std=c++17 -Xcompiler -fPIC,-Wall,-Wextra,-Wno-unused-parameter -Isrc -gencode arch=compute_90,code=sm_90 \
-             -gencode arch=compute_90,code=compute_90
+  ALL_CFLAGS += -DEMBER_CUDA
+  CU_OBJ := $(CU_SRC:kernels/%.cu=$(BUILD)/obj/cuda_%.o)
+  CUDA_PLUGIN := $(BUILD)/lua/ember/cuda.so
+  CUDA_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lcudnn -lstdc++
+  NVFLAGS := -O3 -std=c++17 -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra,-Wno-unused-parameter \
+             -Isrc -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
 endif
 
-.PHONY: all deps test test-gpu train bench bench-check clean install check-deps
+.PHONY: all deps test test-gpu train bench bench-check clean install check-deps bench-deps
 all: check-deps $(BUILD)/lib/libember.a $(BUILD)/lib/libember.so $(BUILD)/lua/ember/core.so $(BUILD)/ember \
-     $(HOST_PROGS)
+     $(HOST_PROGS) $(CUDA_PLUGIN)
 
 # Calls `make deps` only when a package is missing.
 check-deps:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(DEBIAN_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "missing packages:" $$missing; $(MAKE) --no-print-directory deps; fi
 
 deps:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(DEBIAN_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
@@ -103,6 +110,11 @@ $(BUILD)/lua/ember/core.so: $(OBJ)
 $(BUILD)/ember: $(EXE_OBJ) $(OBJ)
 	$(CC) -o $@ $^ $(LUA_LIB) $(LIBS) -ledit -ldl -Wl,-E
 
+# Its undefined symbols are the core's, found in the process that loads it.
+$(CUDA_PLUGIN): $(CU_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-z,nodelete -o $@ $^ $(CUDA_LIBS)
+
 # C hosts (src/ember_host.h), linked statically with the engine and Lua as a game
 # would be: the game-loop example and the host tests of spec/ways_in.
 HOST_LIBS = $(BUILD)/lib/libember.a $(LUA_LIB) $(LIBS) -ldl -lpthread
@@ -134,11 +146,15 @@ train: all
 test-gpu: all
 	$(TEST_ENV) busted --lua=lua5.4 --exclude-tags= --tags=gpu $(BUSTED_ARGS) spec/gpu
 
-bench: all
+bench-deps:
+	@dpkg -s $(BENCH_PACKAGES) >/dev/null 2>&1 || $(MAKE) --no-print-directory deps EXTRA_PACKAGES="$(BENCH_PACKAGES)" || \
+	  echo "bench-deps: $(BENCH_PACKAGES) could not be installed; the PyTorch references will be skipped"
+
+bench: all bench-deps
 	$(TEST_ENV) lua5.4 bench/run.lua $(BENCH_ARGS)
 
 # CI's performance check: the ratios of `make bench` against bench/RESULTS.md (25%).
-bench-check: all
+bench-check: all bench-deps
 	$(TEST_ENV) lua5.4 bench/check.lua $(CHECK_ARGS)
 
 # Lua's standard layout under PREFIX: the executable, the Lua files, the C module,
@@ -154,6 +170,7 @@ install: all
 	install -m 755 $(BUILD)/ember $(BINDIR)/ember
 	cp -r lua/* $(LUADIR)/
 	install -m 755 $(BUILD)/lua/ember/core.so $(CMODDIR)/ember/core.so
+	$(if $(CUDA_PLUGIN),install -m 755 $(CUDA_PLUGIN) $(CMODDIR)/ember/cuda.so)
 	install -m 644 $(BUILD)/lib/libember.a $(BUILD)/lib/libember.so $(LIBDIR)/
 	install -m 644 src/*.h $(INCLUDEDIR)/ember/
 

@@ -274,3 +274,20 @@ extern "C" int em_cuda_pinned_storage(em_context *ctx, size_t nbytes, em_storage
 extern "C" int em_cuda_is_pinned(const em_storage *s) {
   return s && s->allocator.ud == (void *)&pinned_pool;
 }
+
+/* --- the plugin's one export (src/cuda_device.h): everything else is hidden --- */
+
+extern "C" const em_backend em_cuda_backend;
+
+static const em_cuda_plugin plugin_table = {
+  EM_CUDA_PLUGIN_ABI,       &em_cuda_backend,         em_cuda_device_count,
+  em_cuda_unavailable_reason, em_cuda_check_device,   em_cuda_get_device,
+  em_cuda_set_device,       em_cuda_synchronize,      em_cuda_properties,
+  em_cuda_memory_stats,     em_cuda_reset_memory_stats, em_cuda_empty_cache,
+  em_cuda_pinned_storage,   em_cuda_is_pinned,        em_cuda_set_tf32,
+  em_cuda_get_tf32,
+};
+
+extern "C" __attribute__((visibility("default"))) const em_cuda_plugin *em_cuda_plugin_entry(void) {
+  return &plugin_table;
+}

@@ -3,33 +3,24 @@
 
 #include <stdio.h>
 
-#ifdef EMBER_CUDA
-extern const em_backend em_cuda_backend;
-int em_cuda_device_count(void);
-#endif
+#include "cuda_device.h"
 
 const em_backend *em_backend_of(em_device dev) {
   switch (dev.type) {
   case EM_CPU: return &em_cpu_backend;
-#ifdef EMBER_CUDA
   case EM_CUDA:
-    if (dev.index < 0 || dev.index >= em_cuda_device_count()) {
-      em_error("cuda: device %d does not exist (%d present)", dev.index, em_cuda_device_count());
-      return NULL;
-    }
-    return &em_cuda_backend;
-#endif
+    if (em_cuda_built()) return em_cuda_backend_for(dev.index);   /* loads the plugin */
+    break;
   default:
-    em_error("%s: this build of Ember has no backend for that device", em_device_name(dev));
-    return NULL;
+    break;
   }
+  em_error("%s: this build of Ember has no backend for that device", em_device_name(dev));
+  return NULL;
 }
 
 int em_device_available(em_device_type type) {
   if (type == EM_CPU) return 1;
-#ifdef EMBER_CUDA
   if (type == EM_CUDA) return em_cuda_device_count() > 0;
-#endif
   return 0;
 }
 

@@ -473,7 +473,23 @@ static void push_dtype_closure(lua_State *L, lua_CFunction f, em_dtype dt, int e
   lua_pushcclosure(L, f, extra ? 4 : 3);
 }
 
+/* Tells the core where the CUDA plugin is: package.searchpath('ember.cuda',
+ * package.cpath), looked up now (a few stat calls) and loaded at the first device
+ * query (src/cuda_plugin.c). */
+static void find_plugin(lua_State *L) {
+  if (!em_cuda_built()) return;
+  int top = lua_gettop(L);
+  if (lua_getglobal(L, "package") == LUA_TTABLE && lua_getfield(L, -1, "searchpath") == LUA_TFUNCTION) {
+    lua_pushliteral(L, "ember.cuda");
+    lua_getfield(L, -3, "cpath");
+    if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_isstring(L, -1))
+      em_cuda_set_plugin_path(lua_tostring(L, -1));
+  }
+  lua_settop(L, top);
+}
+
 void em_lua_open_cuda(lua_State *L, int module, int methods_idx) {
+  find_plugin(L);
   lua_pushvalue(L, methods_idx);
   em_lua_setfuncs(L, methods);
   lua_pop(L, 1);

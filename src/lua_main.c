@@ -71,7 +71,8 @@ int ember_docall(lua_State *L, int nargs, int nres) {
   return status;
 }
 
-/* Prepends Ember's Lua directories (relative to the executable) to package.path. */
+/* Prepends Ember's Lua directories (relative to the executable) to package.path, and
+ * its C module folders (build/lua, or lib/lua/5.4 when installed) to package.cpath. */
 static void set_paths(lua_State *L) {
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -87,6 +88,11 @@ static void set_paths(lua_State *L) {
                      "%s/../share/lua/5.4/?/init.lua;%s",
                   exe, exe, exe, exe, old ? old : "");
   lua_setfield(L, -3, "path");
+  lua_pop(L, 1);
+  lua_getfield(L, -1, "cpath");                 /* C modules: ember/cuda.so (the GPU plugin) */
+  old = lua_tostring(L, -1);
+  lua_pushfstring(L, "%s/lua/?.so;%s/../lib/lua/5.4/?.so;%s", exe, exe, old ? old : "");
+  lua_setfield(L, -3, "cpath");
   lua_pop(L, 2);
 }
 

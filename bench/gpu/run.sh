@@ -51,9 +51,10 @@ else
   exit 1
 fi
 
-# Libraries the engine links to that this machine lacks: look in BUILD/libs (copies
-# brought along), then PyTorch's wheels of the CUDA libraries (cuBLAS, cuDNN).
-missing() { ldd "$build/ember" 2>/dev/null | awk '/not found/ {print $1}'; }
+# Libraries the engine and its CUDA plugin (BUILD/lua/ember/cuda.so, loaded on the first
+# device query) link to that this machine lacks: look in BUILD/libs (copies brought
+# along), then PyTorch's wheels of the CUDA libraries (cuBLAS, cuDNN).
+missing() { ldd "$build/ember" "$build/lua/ember/cuda.so" 2>/dev/null | awk '/not found/ {print $1}' | sort -u; }
 if [ -n "$(missing)" ]; then
   extra=$build/libs
   for py in python3 /usr/bin/python3; do
@@ -66,7 +67,7 @@ EOF
   done
   export LD_LIBRARY_PATH=$extra${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   if [ -n "$(missing)" ]; then
-    echo "run.sh: $build/ember needs libraries this machine lacks: $(missing | tr '\n' ' ')" >&2
+    echo "run.sh: $build/ember or its CUDA plugin needs libraries this machine lacks: $(missing | tr '\n' ' ')" >&2
     echo "        copy them into $build/libs (bench/gpu/README.md)" >&2
     exit 1
   fi
