@@ -404,6 +404,31 @@ int em_linear(em_tensor *r, const em_tensor *x, const em_tensor *w, const em_ten
   return addmm_op(prec, op, r, 1, bias, 1, x, &wt);
 }
 
+/* nn.Linear's parameter gradients: gw (out, in) += scale * g^T x, and gb (out) += scale *
+ * g^T ones (the sum over the batch as one gemv); x (N, in), g (N, out), ones (N). Every
+ * size is checked before gw or gb is written. */
+int em_linear_acc_grad(em_tensor *gw, em_tensor *gb, const em_tensor *x, const em_tensor *g,
+                       const em_tensor *ones, double scale, em_precision prec) {
+  shape_buf s1, s2, s3;
+  const char *op = "linear backward";
+  int st = check_pair(op, g, x, prec);
+  if (st != EM_OK) return st;
+  if (x->ndim != 2 || g->ndim != 2 || x->size[0] != g->size[0] || gw->ndim != 2 ||
+      gw->size[0] != g->size[1] || gw->size[1] != x->size[1])
+    return em_error("%s: gradOutput of size %s and input of size %s do not fit a weight gradient of size %s",
+                    op, shape_of(g, s1), shape_of(x, s2), shape_of(gw, s3));
+  if (gb && (gb->ndim != 1 || gb->size[0] != g->size[1] || !ones || ones->ndim != 1 ||
+             ones->size[0] != g->size[0]))
+    return em_error("%s: bias gradient of size %s or ones of size %s do not fit gradOutput of size %s",
+                    op, shape_of(gb, s1), ones ? shape_of(ones, s2) : "none", shape_of(g, s3));
+  em_tensor gt = *g;                     /* g^T (out, N), borrowed */
+  gt.size[0] = g->size[1], gt.size[1] = g->size[0];
+  gt.stride[0] = g->stride[1], gt.stride[1] = g->stride[0];
+  st = addmm_op(prec, op, gw, 1, gw, scale, &gt, x);
+  if (st == EM_OK && gb) st = addmv_op(EM_PRECISION_FULL, op, gb, 1, gb, scale, &gt, ones);
+  return st;
+}
+
 /* The batched case of matmul: a (..., n, k) or (k), b (..., k, p) or (k), at least one
  * of them with 3 or more dims. */
 static int matmul_batched(em_tensor *r, const em_tensor *a, const em_tensor *b,

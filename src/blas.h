@@ -66,6 +66,12 @@ int em_addbmm(em_tensor *r, double beta, const em_tensor *m, double alpha,
 int em_linear(em_tensor *r, const em_tensor *x, const em_tensor *w, const em_tensor *bias,
               em_precision prec);
 
+/* nn.Linear's parameter gradients in one call: gw (out, in) += scale * g^T x and, when
+ * gb is given, gb (out) += scale * sum_N g, computed as g^T ones; x (N, in), g (N, out),
+ * ones (N) a vector of ones on their device. prec applies to the weight product. */
+int em_linear_acc_grad(em_tensor *gw, em_tensor *gb, const em_tensor *x, const em_tensor *g,
+                       const em_tensor *ones, double scale, em_precision prec);
+
 /* NumPy/PyTorch matmul: 1-D . 1-D is a dot (r gets size 1), 2-D . 1-D mv, 1-D . 2-D a
  * row times a matrix (size p), 2-D . 2-D mm, and higher ranks a batched product whose
  * leading (batch) dims broadcast: (..., n, k) @ (..., k, p) -> (..., n, p). A 1-D

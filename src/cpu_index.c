@@ -155,18 +155,16 @@ static void remap_run(const remap *m, int64_t r) {
   }
 }
 
+static void remap_item(void *ctx, int64_t r) { remap_run(ctx, r); }
+
 /* Runs the walk; reads (distinct destinations) share the runs out between threads,
  * writes stay in order so that the last of duplicate indices wins. */
 static void remap_walk(const remap *m) {
   int64_t nruns = 1;
   for (int d = 0; d < m->ndim - 1; d++) nruns *= m->size[d];
   int64_t total = nruns * m->size[m->ndim - 1];
-  if (m->op == REMAP_READ) {
-    #pragma omp parallel for schedule(static) if (total >= 4 * EM_PARALLEL_GRAIN && nruns > 1)
-    for (int64_t r = 0; r < nruns; r++) remap_run(m, r);
-  } else {
-    for (int64_t r = 0; r < nruns; r++) remap_run(m, r);
-  }
+  em_parallel_items(nruns, m->op == REMAP_READ && total >= 4 * EM_PARALLEL_GRAIN, remap_item,
+                    (void *)m);
 }
 
 /* --- contiguous rows: t viewed as (outer, size[dim], inner) --- */
@@ -180,6 +178,22 @@ static void rows_of(const em_tensor *t, int dim, int64_t *outer, int64_t *inner)
 
 /* --- the 1-D index ops --- */
 
+/* index_select of contiguous rows: out row r := src row (r / n) * S + idx[r % n] */
+typedef struct rows_job {
+  char *o;
+  const char *s, *ix;
+  int64_t is;                /* idx's stride in bytes */
+  em_dtype idt;
+  int64_t n, S;
+  size_t row;                /* bytes per row */
+} rows_job;
+
+static void select_row(void *ctx, int64_t r) {
+  const rows_job *j = ctx;
+  int64_t q = r / j->n, k = load_index(j->ix + (r % j->n) * j->is, j->idt);
+  memcpy(j->o + (size_t)r * j->row, j->s + (size_t)(q * j->S + k) * j->row, j->row);
+}
+
 static int cpu_index_select(em_tensor *out, const em_tensor *src, int dim, const em_tensor *idx) {
   int64_t n = out->size[dim];
   if (em_tensor_is_contiguous(out) && em_tensor_is_contiguous(src)) {
@@ -188,14 +202,9 @@ static int cpu_index_select(em_tensor *out, const em_tensor *src, int dim, const
     size_t row = 0;
     rows_of(src, dim, &outer, &inner);
     row = (size_t)inner * em_dtype_info[src->dtype].size;
-    char *o = em_tensor_data(out);
-    const char *s = em_tensor_data(src), *ix = em_tensor_data(idx);
-    int64_t is = idx->stride[0] * (int64_t)em_dtype_info[idx->dtype].size;
-    #pragma omp parallel for schedule(static) if (outer * n * inner >= 4 * EM_PARALLEL_GRAIN)
-    for (int64_t r = 0; r < outer * n; r++) {
-      int64_t q = r / n, j = r % n, k = load_index(ix + j * is, idx->dtype);
-      memcpy(o + (size_t)r * row, s + (size_t)(q * S + k) * row, row);
-    }
+    rows_job j = {em_tensor_data(out), em_tensor_data(src), em_tensor_data(idx),
+                  idx->stride[0] * (int64_t)em_dtype_info[idx->dtype].size, idx->dtype, n, S, row};
+    em_parallel_items(outer * n, outer * n * inner >= 4 * EM_PARALLEL_GRAIN, select_row, &j);
     return EM_OK;
   }
   remap m;
@@ -263,16 +272,24 @@ static int cpu_scatter_fill(em_tensor *dst, int dim, const em_tensor *idx, doubl
 
 /* --- masks and non-zeros --- */
 
+/* The non-zero elements of run r of it. */
+static int64_t count_run(const em_iter *it, int64_t r, em_dtype dt) {
+  char *p[EM_ITER_MAX];
+  int64_t count = 0;
+  em_iter_run(it, r, p);
+  for (int64_t i = 0; i < it->inner; i++) count += is_nonzero(dt, p[0] + i * it->inner_stride[0]);
+  return count;
+}
+
 static int cpu_count_nonzero(const em_tensor *t, int64_t *n) {
   em_iter it;
   em_iter_init(&it, 1, (const em_tensor *[]){t});
   int64_t count = 0;
-  em_dtype dt = t->dtype;
-  #pragma omp parallel for schedule(static) reduction(+ : count) if (it.nruns * it.inner >= 4 * EM_PARALLEL_GRAIN && it.nruns > 1)
-  for (int64_t r = 0; r < it.nruns; r++) {
-    char *p[EM_ITER_MAX];
-    em_iter_run(&it, r, p);
-    for (int64_t i = 0; i < it.inner; i++) count += is_nonzero(dt, p[0] + i * it.inner_stride[0]);
+  if (it.nruns * it.inner >= 4 * EM_PARALLEL_GRAIN && it.nruns > 1) {   /* plain if: parallel.h */
+    #pragma omp parallel for schedule(static) reduction(+ : count)
+    for (int64_t r = 0; r < it.nruns; r++) count += count_run(&it, r, t->dtype);
+  } else {
+    for (int64_t r = 0; r < it.nruns; r++) count += count_run(&it, r, t->dtype);
   }
   *n = count;
   return EM_OK;
@@ -314,19 +331,28 @@ static int cpu_masked_select(em_tensor *out, const em_tensor *src, const em_tens
   return EM_OK;
 }
 
+typedef struct fill_job {
+  em_iter it;                /* dst, mask */
+  const unsigned char *v;    /* the value's bytes */
+  size_t es;
+} fill_job;
+
+/* Run r of masked_fill: dst := v where mask is set. */
+static void fill_masked_run(void *ctx, int64_t r) {
+  const fill_job *j = ctx;
+  char *p[EM_ITER_MAX];
+  em_iter_run(&j->it, r, p);
+  for (int64_t i = 0; i < j->it.inner; i++)
+    if (p[1][i * j->it.inner_stride[1]]) move_elem(p[0] + i * j->it.inner_stride[0], (const char *)j->v, j->es);
+}
+
 static int cpu_masked_fill(em_tensor *dst, const em_tensor *mask, double value) {
   unsigned char v[8];
   size_t es = em_dtype_info[dst->dtype].size;
   em_dtype_set(dst->dtype, v, value);
-  em_iter it;
-  em_iter_init(&it, 2, (const em_tensor *[]){dst, mask});
-  #pragma omp parallel for schedule(static) if (it.nruns * it.inner >= 4 * EM_PARALLEL_GRAIN && it.nruns > 1)
-  for (int64_t r = 0; r < it.nruns; r++) {
-    char *p[EM_ITER_MAX];
-    em_iter_run(&it, r, p);
-    for (int64_t i = 0; i < it.inner; i++)
-      if (p[1][i * it.inner_stride[1]]) move_elem(p[0] + i * it.inner_stride[0], (const char *)v, es);
-  }
+  fill_job j = {.v = v, .es = es};
+  em_iter_init(&j.it, 2, (const em_tensor *[]){dst, mask});
+  em_parallel_items(j.it.nruns, j.it.nruns * j.it.inner >= 4 * EM_PARALLEL_GRAIN, fill_masked_run, &j);
   return EM_OK;
 }
 

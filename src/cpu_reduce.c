@@ -259,33 +259,45 @@ static void wrap(em_tensor *t, em_storage *s, void *data, em_dtype dt, const em_
 /* *res (int64 when ps->ints, else double) := the pass over all elements of x.
  * Partial results of fixed-size work items are combined in order, so the result does
  * not depend on the number of threads. */
-static int reduce_all(const pass *ps, const em_tensor *x, void *res, double shift) {
+typedef struct all_job {
+  const pass *ps;
   em_iter it;
-  em_iter_init(&it, 1, (const em_tensor *[]){x});
-  em_dtype dt = x->dtype;
-  int one_run = it.nruns == 1 && it.inner > ALL_CHUNK;
-  int64_t nitems = one_run ? (it.inner + ALL_CHUNK - 1) / ALL_CHUNK : it.nruns;
-  int64_t total = it.nruns * it.inner;
-  double *part = malloc((size_t)(nitems > 0 ? nitems : 1) * sizeof *part);
-  if (!part) return em_error_nomem("reduce", (unsigned long long)nitems * sizeof *part);
-  #pragma omp parallel for schedule(static) if (total >= EM_PARALLEL_GRAIN)
-  for (int64_t w = 0; w < nitems; w++) {
-    char *p[EM_ITER_MAX];
-    int64_t n = it.inner;
-    if (one_run) {
-      em_iter_run(&it, 0, p);
-      p[0] += w * ALL_CHUNK * it.inner_stride[0];
-      n = it.inner - w * ALL_CHUNK < ALL_CHUNK ? it.inner - w * ALL_CHUNK : ALL_CHUNK;
-    } else {
-      em_iter_run(&it, w, p);
-    }
-    if (ps->ints) {
-      int64_t v = lane_i64(ps, p[0], it.inner_stride[0], dt, n);
-      memcpy(&part[w], &v, sizeof v);
-    } else {
-      part[w] = lane_f64(ps, p[0], it.inner_stride[0], dt, n, shift);
-    }
+  em_dtype dt;
+  int one_run;
+  double shift;
+  double *part;
+} all_job;
+
+/* Work item w of reduce_all: a chunk of the one run, or run w. */
+static void all_item(void *ctx, int64_t w) {
+  const all_job *j = ctx;
+  char *p[EM_ITER_MAX];
+  int64_t n = j->it.inner;
+  if (j->one_run) {
+    em_iter_run(&j->it, 0, p);
+    p[0] += w * ALL_CHUNK * j->it.inner_stride[0];
+    n = j->it.inner - w * ALL_CHUNK < ALL_CHUNK ? j->it.inner - w * ALL_CHUNK : ALL_CHUNK;
+  } else {
+    em_iter_run(&j->it, w, p);
   }
+  if (j->ps->ints) {
+    int64_t v = lane_i64(j->ps, p[0], j->it.inner_stride[0], j->dt, n);
+    memcpy(&j->part[w], &v, sizeof v);
+  } else {
+    j->part[w] = lane_f64(j->ps, p[0], j->it.inner_stride[0], j->dt, n, j->shift);
+  }
+}
+
+static int reduce_all(const pass *ps, const em_tensor *x, void *res, double shift) {
+  all_job j = {.ps = ps, .dt = x->dtype, .shift = shift};
+  em_iter_init(&j.it, 1, (const em_tensor *[]){x});
+  j.one_run = j.it.nruns == 1 && j.it.inner > ALL_CHUNK;
+  int64_t nitems = j.one_run ? (j.it.inner + ALL_CHUNK - 1) / ALL_CHUNK : j.it.nruns;
+  int64_t total = j.it.nruns * j.it.inner;
+  double one, *part = nitems <= 1 ? &one : malloc((size_t)nitems * sizeof *part);
+  if (!part) return em_error_nomem("reduce", (unsigned long long)nitems * sizeof *part);
+  j.part = part;
+  em_parallel_items(nitems, total >= EM_PARALLEL_GRAIN, all_item, &j);
   if (ps->ints) {
     uint64_t a = ps->op == ACC_PROD ? 1 : 0;
     for (int64_t w = 0; w < nitems; w++) {
@@ -299,8 +311,34 @@ static int reduce_all(const pass *ps, const em_tensor *x, void *res, double shif
     for (int64_t w = 0; w < nitems; w++) a = combine(ps->op, a, part[w]);
     *(double *)res = a;
   }
-  free(part);
+  if (part != &one) free(part);
   return EM_OK;
+}
+
+/* Blocks of CHUNK lanes in each run of it. */
+static int64_t nblocks_of(const em_iter *it) { return (it->inner + CHUNK - 1) / CHUNK; }
+
+typedef struct dim_job {
+  const pass *ps;
+  const em_iter *it;
+  void *res;
+  int64_t s, rs, n;          /* x's lane stride, reduced stride (bytes), reduced length */
+  em_dtype dt;
+  int64_t nblocks;
+  int rowwise;
+} dim_job;
+
+/* Work item w of reduce_dim: block w % nblocks of run w / nblocks. */
+static void dim_item(void *ctx, int64_t w) {
+  const dim_job *j = ctx;
+  char *p[EM_ITER_MAX];
+  int64_t run = w / j->nblocks, lo = (w % j->nblocks) * CHUNK;
+  int64_t m = j->it->inner - lo < CHUNK ? j->it->inner - lo : CHUNK;
+  em_iter_run(j->it, run, p);
+  char *rp = p[0] + lo * j->it->inner_stride[0];
+  const double *sh = j->ps->shift ? (const double *)((const char *)j->ps->shift + (rp - (char *)j->res)) : NULL;
+  lanes_block(j->ps, rp, j->it->inner_stride[0], p[1] + lo * j->s, j->s, j->rs, j->n, j->dt, m, sh,
+              j->rowwise);
 }
 
 /* res (contiguous, x's shape with size[dim] = 1; int64 when ps->ints, else double)
@@ -316,19 +354,9 @@ static int reduce_dim(const pass *ps, const em_tensor *x, int dim, void *res) {
   em_iter_init(&it, 2, (const em_tensor *[]){&r, &x0});
   int64_t es = (int64_t)em_dtype_info[x->dtype].size;
   int64_t n = x->size[dim], rs = x->stride[dim] * es, s = it.inner_stride[1];
-  int rowwise = llabs(rs) <= llabs(s) || it.inner == 1;
-  int64_t nblocks = (it.inner + CHUNK - 1) / CHUNK, nitems = it.nruns * nblocks;
-  int64_t total = it.nruns * it.inner * n;
-  #pragma omp parallel for schedule(static) if (total >= EM_PARALLEL_GRAIN && nitems > 1)
-  for (int64_t w = 0; w < nitems; w++) {
-    char *p[EM_ITER_MAX];
-    int64_t run = w / nblocks, lo = (w % nblocks) * CHUNK;
-    int64_t m = it.inner - lo < CHUNK ? it.inner - lo : CHUNK;
-    em_iter_run(&it, run, p);
-    char *rp = p[0] + lo * it.inner_stride[0];
-    const double *sh = ps->shift ? (const double *)((const char *)ps->shift + (rp - (char *)res)) : NULL;
-    lanes_block(ps, rp, it.inner_stride[0], p[1] + lo * s, s, rs, n, x->dtype, m, sh, rowwise);
-  }
+  dim_job j = {ps, &it, res, s, rs, n, x->dtype, nblocks_of(&it), llabs(rs) <= llabs(s) || it.inner == 1};
+  int64_t nitems = it.nruns * j.nblocks, total = it.nruns * it.inner * n;
+  em_parallel_items(nitems, total >= EM_PARALLEL_GRAIN, dim_item, &j);
   return EM_OK;
 }
 
@@ -490,6 +518,31 @@ static void scan_row(em_scan_op op, char *o, int64_t ors, em_dtype odt, const ch
   }
 }
 
+typedef struct scan_job {
+  em_scan_op op;
+  const em_iter *it;
+  em_dtype odt, xdt;
+  int64_t s, os, rs, ors, n;   /* lane strides of x and out, scan strides (bytes), length */
+  int64_t nblocks;
+  int rowwise;
+} scan_job;
+
+/* Work item w of em_cpu_scan: block w % nblocks of run w / nblocks. */
+static void scan_item(void *ctx, int64_t w) {
+  const scan_job *j = ctx;
+  char *p[EM_ITER_MAX];
+  int64_t run = w / j->nblocks, lo = (w % j->nblocks) * CHUNK;
+  int64_t m = j->it->inner - lo < CHUNK ? j->it->inner - lo : CHUNK;
+  em_iter_run(j->it, run, p);
+  char *o = p[0] + lo * j->os;
+  const char *xp = p[1] + lo * j->s;
+  if (j->rowwise)
+    for (int64_t i = 0; i < m; i++)
+      scan_row(j->op, o + i * j->os, j->ors, j->odt, xp + i * j->s, j->rs, j->xdt, j->n);
+  else
+    scan_lanes(j->op, o, j->os, j->ors, j->odt, xp, j->s, j->rs, j->xdt, j->n, m);
+}
+
 int em_cpu_scan(em_scan_op op, em_tensor *out, const em_tensor *x, int dim) {
   em_tensor x0 = *x, o0 = *out;
   x0.size[dim] = 1;
@@ -499,22 +552,10 @@ int em_cpu_scan(em_scan_op op, em_tensor *out, const em_tensor *x, int dim) {
   int64_t es = (int64_t)em_dtype_info[x->dtype].size, oes = (int64_t)em_dtype_info[out->dtype].size;
   int64_t n = x->size[dim], rs = x->stride[dim] * es, ors = out->stride[dim] * oes;
   int64_t s = it.inner_stride[1], os = it.inner_stride[0];
-  int rowwise = llabs(rs) <= llabs(s) || it.inner == 1;
-  int64_t nblocks = (it.inner + CHUNK - 1) / CHUNK, nitems = it.nruns * nblocks;
-  int64_t total = it.nruns * it.inner * n;
-  #pragma omp parallel for schedule(static) if (total >= EM_PARALLEL_GRAIN && nitems > 1)
-  for (int64_t w = 0; w < nitems; w++) {
-    char *p[EM_ITER_MAX];
-    int64_t run = w / nblocks, lo = (w % nblocks) * CHUNK;
-    int64_t m = it.inner - lo < CHUNK ? it.inner - lo : CHUNK;
-    em_iter_run(&it, run, p);
-    char *op_ = p[0] + lo * os;
-    const char *xp = p[1] + lo * s;
-    if (rowwise)
-      for (int64_t i = 0; i < m; i++) scan_row(op, op_ + i * os, ors, out->dtype, xp + i * s, rs, x->dtype, n);
-    else
-      scan_lanes(op, op_, os, ors, out->dtype, xp, s, rs, x->dtype, n, m);
-  }
+  scan_job j = {op, &it, out->dtype, x->dtype, s, os, rs, ors, n, nblocks_of(&it),
+                llabs(rs) <= llabs(s) || it.inner == 1};
+  int64_t nitems = it.nruns * j.nblocks, total = it.nruns * it.inner * n;
+  em_parallel_items(nitems, total >= EM_PARALLEL_GRAIN, scan_item, &j);
   return EM_OK;
 }
 

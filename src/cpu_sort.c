@@ -220,29 +220,40 @@ static void lanes_best(int64_t *pos, const char *p, int64_t s, int64_t rs, em_dt
   }
 }
 
-static int select_maxmin(const rows *g, int want_max, int64_t base) {
+typedef struct best_job {
+  const rows *g;
+  int want_max, rowwise;
+  int64_t base, nblocks;
+} best_job;
+
+/* Work item w of select_maxmin: block w % nblocks of run w / nblocks. */
+static void best_item(void *ctx, int64_t w) {
+  const best_job *j = ctx;
+  const rows *g = j->g;
   const em_iter *it = &g->it;
   int64_t sx = it->inner_stride[2];
-  int rowwise = llabs(g->rsx) <= llabs(sx) || it->inner == 1;
-  int64_t nblocks = (it->inner + KEY_CHUNK - 1) / KEY_CHUNK, nitems = it->nruns * nblocks;
-  int64_t total = it->nruns * it->inner * g->n;
-  #pragma omp parallel for schedule(static) if (total >= EM_PARALLEL_GRAIN && nitems > 1)
-  for (int64_t w = 0; w < nitems; w++) {
-    char *p[EM_ITER_MAX];
-    int64_t pos[KEY_CHUNK];
-    int64_t run = w / nblocks, lo = (w % nblocks) * KEY_CHUNK;
-    int64_t m = it->inner - lo < KEY_CHUNK ? it->inner - lo : KEY_CHUNK;
-    em_iter_run(it, run, p);
-    const char *xp = p[2] + lo * sx;
-    if (rowwise)
-      for (int64_t i = 0; i < m; i++) pos[i] = lane_best(xp + i * sx, g->rsx, g->dt, g->n, want_max);
-    else
-      lanes_best(pos, xp, sx, g->rsx, g->dt, g->n, m, want_max);
-    for (int64_t i = 0; i < m; i++) {
-      memcpy(p[0] + (lo + i) * it->inner_stride[0], xp + i * sx + pos[i] * g->rsx, g->es);
-      *(int64_t *)(p[1] + (lo + i) * it->inner_stride[1]) = pos[i] + base;
-    }
+  char *p[EM_ITER_MAX];
+  int64_t pos[KEY_CHUNK];
+  int64_t run = w / j->nblocks, lo = (w % j->nblocks) * KEY_CHUNK;
+  int64_t m = it->inner - lo < KEY_CHUNK ? it->inner - lo : KEY_CHUNK;
+  em_iter_run(it, run, p);
+  const char *xp = p[2] + lo * sx;
+  if (j->rowwise)
+    for (int64_t i = 0; i < m; i++) pos[i] = lane_best(xp + i * sx, g->rsx, g->dt, g->n, j->want_max);
+  else
+    lanes_best(pos, xp, sx, g->rsx, g->dt, g->n, m, j->want_max);
+  for (int64_t i = 0; i < m; i++) {
+    memcpy(p[0] + (lo + i) * it->inner_stride[0], xp + i * sx + pos[i] * g->rsx, g->es);
+    *(int64_t *)(p[1] + (lo + i) * it->inner_stride[1]) = pos[i] + j->base;
   }
+}
+
+static int select_maxmin(const rows *g, int want_max, int64_t base) {
+  const em_iter *it = &g->it;
+  best_job j = {g, want_max, llabs(g->rsx) <= llabs(it->inner_stride[2]) || it->inner == 1, base,
+                (it->inner + KEY_CHUNK - 1) / KEY_CHUNK};
+  int64_t nitems = it->nruns * j.nblocks, total = it->nruns * it->inner * g->n;
+  em_parallel_items(nitems, total >= EM_PARALLEL_GRAIN, best_item, &j);
   return EM_OK;
 }
 

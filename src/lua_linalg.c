@@ -38,8 +38,8 @@ static em_precision pop_precision(lua_State *L) {
   return prec;
 }
 
-/* Pushes the single element of t as a Lua number (an integer for integer dtypes). */
-static void push_element(lua_State *L, const em_tensor *t) {
+/* The single element of t, read to the host: *d for float dtypes, else *i. */
+static int read_element(const em_tensor *t, double *d, int64_t *i) {
   em_tensor host;
   em_tensor_init(&host, t->ctx, t->dtype, (em_device){EM_CPU, 0});
   int st = EM_OK;
@@ -52,11 +52,26 @@ static void push_element(lua_State *L, const em_tensor *t) {
   }
   if (st == EM_OK) {
     const void *p = em_tensor_data(&host);
-    if (em_dtype_info[t->dtype].is_float) lua_pushnumber(L, em_dtype_get(t->dtype, p));
-    else lua_pushinteger(L, em_dtype_get_i64(t->dtype, p));
+    if (em_dtype_info[t->dtype].is_float) *d = em_dtype_get(t->dtype, p);
+    else *i = em_dtype_get_i64(t->dtype, p);
   }
   em_tensor_release(&host);
-  em_lua_check(L, st);
+  return st;
+}
+
+/* Pushes the element read by read_element as a Lua number (an integer for integer
+ * dtypes). */
+static void push_read(lua_State *L, em_dtype dt, double d, int64_t i) {
+  if (em_dtype_info[dt].is_float) lua_pushnumber(L, d);
+  else lua_pushinteger(L, i);
+}
+
+/* Pushes the single element of t as a Lua number (an integer for integer dtypes). */
+static void push_element(lua_State *L, const em_tensor *t) {
+  double d = 0;
+  int64_t i = 0;
+  em_lua_check(L, read_element(t, &d, &i));
+  push_read(L, t->dtype, d, i);
 }
 
 /* [res,] a, b [, precision]: two tensors give a new result, three write into the
@@ -100,12 +115,19 @@ static int l_matmul(lua_State *L) {
   return 1;
 }
 
-/* dot(a, b): a number (an integer for integer dtypes). */
+/* dot(a, b): a number (an integer for integer dtypes). The sum goes through a C-side
+ * scalar, released before any error is raised: no userdata per call. */
 static int l_dot(lua_State *L) {
   em_tensor *a = em_lua_checktensor(L, 1), *b = em_lua_checktensor(L, 2);
-  em_tensor *out = em_lua_newtensor(L, a->dtype, a->device);
-  em_lua_call(L, em_dot(out, a, b));
-  push_element(L, out);
+  em_tensor out;
+  em_tensor_init(&out, a->ctx, a->dtype, a->device);
+  double d = 0;
+  int64_t i = 0;
+  int st = em_dot(&out, a, b);
+  if (st == EM_OK) st = read_element(&out, &d, &i);
+  em_tensor_release(&out);
+  em_lua_check(L, st);
+  push_read(L, a->dtype, d, i);
   return 1;
 }
 
@@ -119,6 +141,20 @@ static int l_linear(lua_State *L) {
   em_lua_call(L, em_linear(r, x, w, b, prec));
   lua_settop(L, 1);
   return 1;
+}
+
+/* linearAccGrad(gradWeight, gradBias|nil, input, gradOutput, ones|nil, scale [, precision]):
+ * nn.Linear's accGradParameters for a batch in one call, input (N, in), gradOutput
+ * (N, out): gradWeight += scale gradOutput^T input, gradBias += scale gradOutput^T ones. */
+static int l_linear_acc_grad(lua_State *L) {
+  em_tensor *gw = em_lua_checktensor(L, 1);
+  em_tensor *gb = lua_isnoneornil(L, 2) ? NULL : em_lua_checktensor(L, 2);
+  em_tensor *x = em_lua_checktensor(L, 3), *g = em_lua_checktensor(L, 4);
+  em_tensor *ones = lua_isnoneornil(L, 5) ? NULL : em_lua_checktensor(L, 5);
+  double scale = luaL_checknumber(L, 6);
+  em_precision prec = em_lua_optprecision(L, 7);
+  em_lua_call(L, em_linear_acc_grad(gw, gb, x, g, ones, scale, prec));
+  return 0;
 }
 
 /* The operands of an add* call after Torch7's rules (see the header). */
@@ -229,6 +265,7 @@ static const luaL_Reg functions[] = {
   {"ger", l_ger},
   {"getnumthreads", l_getnumthreads},
   {"linear", l_linear},
+  {"linearAccGrad", l_linear_acc_grad},
   {"matmul", l_matmul},
   {"mm", l_mm},
   {"mv", l_mv},

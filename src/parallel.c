@@ -22,3 +22,12 @@ int em_get_num_threads(void) {
   return 1;
 #endif
 }
+
+void em_parallel_items(int64_t n, int parallel, em_item_fn item, void *ctx) {
+  if (parallel && n > 1) {
+    #pragma omp parallel for schedule(static)
+    for (int64_t w = 0; w < n; w++) item(ctx, w);
+  } else {
+    for (int64_t w = 0; w < n; w++) item(ctx, w);
+  }
+}

@@ -15,6 +15,13 @@
 /* Below this many elements an element-wise loop stays on one thread. */
 #define EM_PARALLEL_GRAIN 32768
 
+/* Runs item(ctx, w) for every w in [0, n): spread over the pool when parallel is set,
+ * else in a plain loop on this thread. A plain if, not an OpenMP if clause: a region
+ * whose if clause is false still enters libgomp, which cost ~1.5-2 us per call here
+ * (a 32-element sum took 2.6 us, 0.2 us without it). */
+typedef void (*em_item_fn)(void *ctx, int64_t w);
+void em_parallel_items(int64_t n, int parallel, em_item_fn item, void *ctx);
+
 void em_set_num_threads(int n);
 int em_get_num_threads(void);
 

@@ -55,8 +55,8 @@ local function checkGradOutput(self, input, gradOutput)
   end
 end
 
-local linear, matmul, addmm, addmv, addr, add = torch.linear, torch.matmul,
-  torch.addmm, torch.addmv, torch.addr, torch.add
+local linear, matmul, linearAccGrad, addr, add = torch.linear, torch.matmul,
+  torch.linearAccGrad, torch.addr, torch.add
 
 -- The shape checks run only when a call fails, to replace the core's message by one
 -- naming the module (a correct call pays one pcall, not a dozen size queries).
@@ -97,10 +97,9 @@ local function accGrad(self, input, gradOutput, scale)
   if input:dim() == 1 then
     addr(gw, 1, gw, scale, gradOutput, input, precision)
     if gb then add(gb, gb, scale, gradOutput) end
-  else
-    local gt = gradOutput:t()
-    addmm(gw, 1, gw, scale, gt, input, precision)
-    if gb then addmv(gb, 1, gb, scale, gt, self:onesBuffer(input:size(1))) end
+  else                                   -- one C call, no transposed view per step
+    linearAccGrad(gw, gb, input, gradOutput, gb and self:onesBuffer(input:size(1)), scale,
+                  precision)
   end
 end
 

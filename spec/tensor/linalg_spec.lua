@@ -468,3 +468,58 @@ describe('linalg errors', function()
     assert.are.same({1, 1, 1}, T(a[1]))
   end)
 end)
+
+describe('linearAccGrad (nn.Linear parameter gradients in one call)', function()
+  it('adds scale g^T x to gw and scale sum_N g to gb, against a hand loop in float64', function()
+    for _, dt in ipairs { 'float64', 'float32' } do
+      local x, g = mat(5, 3, 11, dt), mat(5, 4, 12, dt)
+      local gw, gb = mat(4, 3, 13, dt), mat(1, 4, 14, dt):view(4)
+      local gw0, gb0 = gw:double():totable(), gb:double():totable()
+      local xt, gt = x:double():totable(), g:double():totable()
+      torch.linearAccGrad(gw, gb, x, g, torch.ones(5, dt), 0.5)
+      local tol = dt == 'float64' and 1e-12 or 1e-5
+      for o = 1, 4 do
+        local bsum = 0
+        for i = 1, 3 do
+          local s = 0
+          for n = 1, 5 do s = s + gt[n][o] * xt[n][i] end
+          H.near(gw[o][i], gw0[o][i] + 0.5 * s, tol)
+        end
+        for n = 1, 5 do bsum = bsum + gt[n][o] end
+        H.near(gb[o], gb0[o] + 0.5 * bsum, tol)
+      end
+    end
+  end)
+  it('works without a bias and on non-contiguous gradients', function()
+    local x, g = mat(6, 3, 21), mat(4, 6, 22):t()   -- g (6, 4), transposed view
+    local gw = torch.zeros(4, 3)
+    torch.linearAccGrad(gw, nil, x, g, nil, 1)
+    H.near(gw, torch.mm(g:t(), x), 1e-5)
+  end)
+  it('checks every size before writing, and names the op', function()
+    local gw, gb = torch.ones(4, 3), torch.ones(4)
+    H.raises('linear backward: gradOutput of size 5x4 and input of size 5x2 do not fit a weight gradient of size 4x3',
+             torch.linearAccGrad, gw, gb, torch.ones(5, 2), torch.ones(5, 4), torch.ones(5), 1)
+    H.raises('linear backward: bias gradient of size 3 or ones of size 5 do not fit gradOutput of size 5x4',
+             torch.linearAccGrad, gw, torch.ones(3), torch.ones(5, 3), torch.ones(5, 4), torch.ones(5), 1)
+    H.raises('linear backward: bias gradient of size 4 or ones of size 2 do not fit gradOutput of size 5x4',
+             torch.linearAccGrad, gw, gb, torch.ones(5, 3), torch.ones(5, 4), torch.ones(2), 1)
+    assert.are.same(torch.ones(4, 3):totable(), gw:totable())
+    assert.are.same(torch.ones(4):totable(), gb:totable())
+  end)
+end)
+
+describe('dot', function()
+  it('returns a number and creates no tensor per call', function()
+    local a, b = torch.Tensor{1, 2, 3}, torch.Tensor{4, 5, 6}
+    assert.are.equal(32, torch.dot(a, b))
+    assert.are.equal(32, torch.dot(torch.LongTensor{1, 2, 3}, torch.LongTensor{4, 5, 6}))
+    collectgarbage('collect'); collectgarbage('stop')
+    local before = collectgarbage('count')
+    for _ = 1, 1000 do torch.dot(a, b) end
+    local grew = (collectgarbage('count') - before) * 1024
+    collectgarbage('restart')
+    assert.is_true(grew < 1000, ('dot allocated %d bytes in 1000 calls'):format(grew))
+    H.raises('dot: sizes 3 and 2 have different numbers of elements', torch.dot, a, torch.ones(2))
+  end)
+end)
