@@ -1,6 +1,7 @@
 # Ember build. `make` builds into build/: the engine as static and shared libraries,
-# the Lua C module (build/lua/ember/core.so, not linked to liblua), and the `ember`
-# executable (Lua 5.4 linked in statically). `make test` runs every spec.
+# the Lua C module (build/lua/ember/core.so, not linked to liblua), the CUDA plugin
+# (build/lua/ember/cuda.so, when nvcc is found) and the `ember` executable (Lua 5.4
+# linked in statically; it loads core.so as lua5.4 would). `make test` runs every spec.
 #   make CUDA=0   never build the GPU backend     make CUDA=1   require it
 #   make deps     install the missing Debian packages
 
@@ -107,8 +108,11 @@ $(BUILD)/lua/ember/core.so: $(OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-z,nodelete -o $@ $^ $(LIBS)
 
-$(BUILD)/ember: $(EXE_OBJ) $(OBJ)
-	$(CC) -o $@ $^ $(LUA_LIB) $(LIBS) -ledit -ldl -Wl,-E
+# The executable is Lua (all of it, its API exported for C modules) plus the REPL; the
+# engine comes from core.so through package.cpath, as under stock lua5.4, so libgomp
+# and OpenBLAS load after main has chosen the OpenMP wait policy (src/lua_main.c).
+$(BUILD)/ember: $(EXE_OBJ) $(BUILD)/lua/ember/core.so
+	$(CC) -o $@ $(EXE_OBJ) -Wl,--whole-archive $(LUA_LIB) -Wl,--no-whole-archive -ledit -ldl -lm -Wl,-E
 
 # Its undefined symbols are the core's, found in the process that loads it.
 $(CUDA_PLUGIN): $(CU_OBJ)

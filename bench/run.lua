@@ -194,7 +194,7 @@ local TORCH7_RSS = { ['W1 MLP'] = 43 }
 -- Records a result; one with a Torch7 figure gets it as a last reference row.
 local function add_result(r)
   local t7 = TORCH7[r.t7 or r.name]
-  if t7 and r.refs then r.refs[#r.refs + 1] = { 'Torch7 recorded', { t7 } } end
+  if t7 and r.refs then r.refs[#r.refs + 1] = { 'Torch7 recorded', { t7 }, recorded = true } end
   r.t7_rss = TORCH7_RSS[r.name]
   results[#results + 1] = r
 end
@@ -491,7 +491,9 @@ for _, r in ipairs(results) do
       print(LINE:format(i == 1 and r.name or '', i == 1 and r.unit or '',
             i == 1 and fmt(e) or '', fmt(v), ref[1], ratio and ('%.3f'):format(ratio) or 'n/a', target,
             result .. (i == 1 and '   ' .. note or '')))
-      if ratio then
+      -- the ratios block holds references measured in this run only: check.lua compares
+      -- them across machines, which a figure recorded elsewhere does not survive
+      if ratio and not ref.recorded then
         ratios[#ratios + 1] = ('%s/%s %.4f %s'):format(r.name:gsub(' ', '_'), ref[1]:gsub(' ', '_'), ratio,
                                                       r.higher and 'higher' or 'lower')
       end
@@ -535,10 +537,6 @@ for _, r in ipairs(extras) do
     peak = frac(median(r.ember)) .. ' / ' .. frac(py)
   end
   local t7rss = r.rss and r.t7_rss and ('%.0f, %.3f'):format(r.t7_rss, r.rss / r.t7_rss) or ''
-  if t7rss ~= '' then
-    ratios[#ratios + 1] = ('%s_RSS/Torch7_recorded %.4f lower'):format(r.name:gsub(' ', '_'),
-                                                                      r.rss / r.t7_rss)
-  end
   print(('%-16s %s %6s  %-8s %-6s  %-14s %s'):format(r.name, rss, rr, r.rss and '<= 0.25' or '', res,
         t7rss, peak))
 end

@@ -1,11 +1,12 @@
-/* The `ember` executable: a Lua 5.4 interpreter with the engine built in.
+/* The `ember` executable: a Lua 5.4 interpreter (linked in whole, its API exported)
+ * that loads the engine as stock lua5.4 does, `ember.core` through package.cpath.
  *   ember script.lua args...   run a script (arg table as in lua5.4)
  *   ember -e 'code'            run a string
  *   ember -i [script]          interactive after the script
  *   ember                      the REPL (lua_repl.c); with stdin not a terminal,
  *                              stdin runs as a script (as lua5.4 does)
- * `ember.core` is preloaded; package.path finds Ember's Lua files next to the binary
- * (../lua in the build tree, ../share/lua/5.4 when installed). Ctrl-C interrupts
+ * package.path and package.cpath find Ember's files next to the binary (lua/ in the
+ * build tree; share/lua/5.4 and lib/lua/5.4 when installed). Ctrl-C interrupts
  * running Lua code with an "interrupted!" error, as in lua.c. */
 #include <limits.h>
 #include <signal.h>
@@ -19,8 +20,6 @@
 #include <lualib.h>
 
 #include "lua_repl.h"
-
-int luaopen_ember_core(lua_State *L);
 
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
@@ -96,13 +95,6 @@ static void set_paths(lua_State *L) {
   lua_pop(L, 2);
 }
 
-static void preload_engine(lua_State *L) {
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, luaopen_ember_core);
-  lua_setfield(L, -2, "ember.core");
-  lua_pop(L, 1);
-}
-
 static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
   lua_createtable(L, argc - script - 1, script + 1);
   for (int i = 0; i < argc; i++) {
@@ -144,20 +136,20 @@ static void usage(void) {
 
 /* Idle OpenMP threads sleep instead of spinning, unless the user chose a policy: on a
  * machine with other work, spinning threads starved the busy ones (W2 ran 3-8x slower,
- * bench/README.md). libgomp reads its environment when it loads, before main, so the
- * variable is set and the program re-executed once; if that fails it runs on as is. */
-static void prefer_passive_wait(char **argv) {
+ * bench/README.md). libgomp reads its environment once, when it is loaded: with the
+ * engine loaded by `require` (core.so brings libgomp and OpenBLAS), setting it here,
+ * first thing, is in time. (When the engine was linked in, this took a re-execution,
+ * which doubled the start-up.) */
+static void prefer_passive_wait(void) {
   if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
   setenv("OMP_WAIT_POLICY", "passive", 1);
-  execv("/proc/self/exe", argv);
 }
 
 int main(int argc, char **argv) {
-  prefer_passive_wait(argv);
+  prefer_passive_wait();
   lua_State *L = luaL_newstate();
   if (!L) { fprintf(stderr, "ember: cannot create a Lua state\n"); return 1; }
   luaL_openlibs(L);
-  preload_engine(L);
   set_paths(L);
   int interactive = 0, script = 0, status = LUA_OK, ran = 0;
   for (int i = 1; i < argc && !script; i++) {

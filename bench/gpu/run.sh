@@ -51,10 +51,10 @@ else
   exit 1
 fi
 
-# Libraries the engine and its CUDA plugin (BUILD/lua/ember/cuda.so, loaded on the first
+# Libraries ember, the engine (BUILD/lua/ember/core.so) and its CUDA plugin (cuda.so, loaded on the first
 # device query) link to that this machine lacks: look in BUILD/libs (copies brought
 # along), then PyTorch's wheels of the CUDA libraries (cuBLAS, cuDNN).
-missing() { ldd "$build/ember" "$build/lua/ember/cuda.so" 2>/dev/null | awk '/not found/ {print $1}' | sort -u; }
+missing() { ldd "$build/ember" "$build/lua/ember/core.so" "$build/lua/ember/cuda.so" 2>/dev/null | awk '/not found/ {print $1}' | sort -u; }
 if [ -n "$(missing)" ]; then
   extra=$build/libs
   for py in python3 /usr/bin/python3; do
