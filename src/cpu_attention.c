@@ -369,20 +369,29 @@ INLINE void gelu_f32_block(float *restrict y, float *restrict gx, const float *r
     for (int64_t i = 0; i < n; i++) gx[i] = gy[i] * gelu_grad_f(x[i], mode);
 }
 
+typedef struct gelu_job {
+  float *y, *gx;
+  const float *gy, *x;
+  int64_t n;
+  em_gelu_mode mode;
+} gelu_job;
+
+/* Block b of GELU_BLOCK elements of a gelu_job (the mode a constant in each call, so
+ * each copy of the block loop vectorizes). */
+static void gelu_item(void *ctx, int64_t b) {
+  const gelu_job *j = ctx;
+  int64_t o = b * GELU_BLOCK, len = j->n - o < GELU_BLOCK ? j->n - o : GELU_BLOCK;
+  float *y = j->y ? j->y + o : NULL, *gx = j->gx ? j->gx + o : NULL;
+  const float *gy = j->gy ? j->gy + o : NULL;
+  if (j->mode == EM_GELU_TANH) gelu_f32_block(y, gx, gy, j->x + o, len, EM_GELU_TANH);
+  else gelu_f32_block(y, gx, gy, j->x + o, len, EM_GELU_ERF);
+}
+
 /* y = gelu(x) when y is given, else gx = gy * gelu'(x). */
 static void gelu_f32(float *y, float *gx, const float *gy, const float *x, int64_t n,
                      em_gelu_mode mode) {
-  int64_t nb = (n + GELU_BLOCK - 1) / GELU_BLOCK;
-  #pragma omp parallel for schedule(static) if (n >= EM_PARALLEL_GRAIN / 8)
-  for (int64_t b = 0; b < nb; b++) {
-    int64_t o = b * GELU_BLOCK, len = n - o < GELU_BLOCK ? n - o : GELU_BLOCK;
-    if (mode == EM_GELU_TANH)
-      gelu_f32_block(y ? y + o : NULL, gx ? gx + o : NULL, gy ? gy + o : NULL, x + o, len,
-                     EM_GELU_TANH);
-    else
-      gelu_f32_block(y ? y + o : NULL, gx ? gx + o : NULL, gy ? gy + o : NULL, x + o, len,
-                     EM_GELU_ERF);
-  }
+  gelu_job j = {y, gx, gy, x, n, mode};
+  em_parallel_items((n + GELU_BLOCK - 1) / GELU_BLOCK, n >= EM_PARALLEL_GRAIN / 8, gelu_item, &j);
 }
 
 static double gelu(double x, em_gelu_mode mode) {
@@ -407,8 +416,12 @@ static int cpu_gelu_forward(em_tensor *y, const em_tensor *x, em_gelu_mode mode)
   }
   const double *xd = em_tensor_data(x);
   double *yd = em_tensor_data(y);
-  #pragma omp parallel for schedule(static) if (n >= EM_PARALLEL_GRAIN / 8)
-  for (int64_t i = 0; i < n; i++) yd[i] = gelu(xd[i], mode);
+  if (n >= EM_PARALLEL_GRAIN / 8) {   /* a plain if: small tensors skip OpenMP (parallel.h) */
+    #pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) yd[i] = gelu(xd[i], mode);
+  } else {
+    for (int64_t i = 0; i < n; i++) yd[i] = gelu(xd[i], mode);
+  }
   return EM_OK;
 }
 
@@ -421,8 +434,12 @@ static int cpu_gelu_backward(em_tensor *gx, const em_tensor *gy, const em_tensor
   }
   const double *xd = em_tensor_data(x), *gyd = em_tensor_data(gy);
   double *gxd = em_tensor_data(gx);
-  #pragma omp parallel for schedule(static) if (n >= EM_PARALLEL_GRAIN / 8)
-  for (int64_t i = 0; i < n; i++) gxd[i] = gyd[i] * gelu_grad(xd[i], mode);
+  if (n >= EM_PARALLEL_GRAIN / 8) {
+    #pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) gxd[i] = gyd[i] * gelu_grad(xd[i], mode);
+  } else {
+    for (int64_t i = 0; i < n; i++) gxd[i] = gyd[i] * gelu_grad(xd[i], mode);
+  }
   return EM_OK;
 }
 

@@ -64,47 +64,63 @@ INLINE void softmax_fwd_t(int f64, em_tensor *y, const em_tensor *x, int dim, in
     }
 }
 
-/* float32, softmax over the last dim: x, y (O, D) */
-static void softmax_fwd_f32(float *y, const float *x, int64_t O, int64_t D, int take_log) {
-  #pragma omp parallel for schedule(static) if (O * D >= EM_PARALLEL_GRAIN)
-  for (int64_t o = 0; o < O; o++) {
-    const float *xr = x + o * D;
-    float *yr = y + o * D, mx = -INFINITY, sum = 0;
-    #pragma omp simd reduction(max : mx)
-    for (int64_t d = 0; d < D; d++) mx = xr[d] > mx ? xr[d] : mx;   /* skips NaN, as fmax */
-    #pragma omp simd reduction(+ : sum)
-    for (int64_t d = 0; d < D; d++) sum += em_exp_f32(xr[d] - mx);
-    if (take_log) {
-      float lse = mx + logf(sum);
-      #pragma omp simd
-      for (int64_t d = 0; d < D; d++) yr[d] = xr[d] - lse;
-    } else {
-      float inv = 1.0f / sum;
-      #pragma omp simd
-      for (int64_t d = 0; d < D; d++) yr[d] = em_exp_f32(xr[d] - mx) * inv;
-    }
+/* float32, softmax (or log-softmax) of one row of D */
+static void softmax_row_f32(float *yr, const float *xr, int64_t D, int take_log) {
+  float mx = -INFINITY, sum = 0;
+  #pragma omp simd reduction(max : mx)
+  for (int64_t d = 0; d < D; d++) mx = xr[d] > mx ? xr[d] : mx;   /* skips NaN, as fmax */
+  #pragma omp simd reduction(+ : sum)
+  for (int64_t d = 0; d < D; d++) sum += em_exp_f32(xr[d] - mx);
+  if (take_log) {
+    float lse = mx + logf(sum);
+    #pragma omp simd
+    for (int64_t d = 0; d < D; d++) yr[d] = xr[d] - lse;
+  } else {
+    float inv = 1.0f / sum;
+    #pragma omp simd
+    for (int64_t d = 0; d < D; d++) yr[d] = em_exp_f32(xr[d] - mx) * inv;
   }
 }
 
-/* float32 over the last dim: softmax gx = y * (gy - sum(gy * y)),
- * log-softmax gx = gy - exp(y) * sum(gy) */
+/* float32, softmax over the last dim: x, y (O, D). The rows go to the pool behind a
+ * plain if: small tensors never enter the OpenMP runtime (parallel.h). */
+static void softmax_fwd_f32(float *y, const float *x, int64_t O, int64_t D, int take_log) {
+  if (O * D >= EM_PARALLEL_GRAIN) {
+    #pragma omp parallel for schedule(static)
+    for (int64_t o = 0; o < O; o++) softmax_row_f32(y + o * D, x + o * D, D, take_log);
+  } else {
+    for (int64_t o = 0; o < O; o++) softmax_row_f32(y + o * D, x + o * D, D, take_log);
+  }
+}
+
+/* float32, one row: softmax gx = y * (gy - sum(gy * y)), log-softmax gx = gy - exp(y) *
+ * sum(gy) */
+static void softmax_grad_row_f32(float *xr, const float *gr, const float *yr, int64_t D,
+                                 int take_log) {
+  float s = 0;
+  if (take_log) {
+    #pragma omp simd reduction(+ : s)
+    for (int64_t d = 0; d < D; d++) s += gr[d];
+    #pragma omp simd
+    for (int64_t d = 0; d < D; d++) xr[d] = gr[d] - em_exp_f32(yr[d]) * s;
+  } else {
+    #pragma omp simd reduction(+ : s)
+    for (int64_t d = 0; d < D; d++) s += gr[d] * yr[d];
+    #pragma omp simd
+    for (int64_t d = 0; d < D; d++) xr[d] = yr[d] * (gr[d] - s);
+  }
+}
+
+/* float32 over the last dim: gx, gy, y (O, D) */
 static void softmax_bwd_f32(float *gx, const float *gy, const float *y, int64_t O, int64_t D,
                             int take_log) {
-  #pragma omp parallel for schedule(static) if (O * D >= EM_PARALLEL_GRAIN)
-  for (int64_t o = 0; o < O; o++) {
-    const float *gr = gy + o * D, *yr = y + o * D;
-    float *xr = gx + o * D, s = 0;
-    if (take_log) {
-      #pragma omp simd reduction(+ : s)
-      for (int64_t d = 0; d < D; d++) s += gr[d];
-      #pragma omp simd
-      for (int64_t d = 0; d < D; d++) xr[d] = gr[d] - em_exp_f32(yr[d]) * s;
-    } else {
-      #pragma omp simd reduction(+ : s)
-      for (int64_t d = 0; d < D; d++) s += gr[d] * yr[d];
-      #pragma omp simd
-      for (int64_t d = 0; d < D; d++) xr[d] = yr[d] * (gr[d] - s);
-    }
+  if (O * D >= EM_PARALLEL_GRAIN) {
+    #pragma omp parallel for schedule(static)
+    for (int64_t o = 0; o < O; o++)
+      softmax_grad_row_f32(gx + o * D, gy + o * D, y + o * D, D, take_log);
+  } else {
+    for (int64_t o = 0; o < O; o++)
+      softmax_grad_row_f32(gx + o * D, gy + o * D, y + o * D, D, take_log);
   }
 }
 
@@ -290,27 +306,36 @@ INLINE void layernorm_fwd_t(int f64, em_tensor *y, em_tensor *mean, em_tensor *i
   }
 }
 
-/* float32: sums of a row in float SIMD lanes (D = 128 in W4: 8 terms a lane). */
+/* float32, one row of D: sums in float SIMD lanes (D = 128 in W4: 8 terms a lane). */
+static void layernorm_row_f32(float *yr, float *mean, float *invstd, const float *xr,
+                              const float *w, const float *b, int64_t D, float eps) {
+  float sum = 0, sq = 0;
+  #pragma omp simd reduction(+ : sum)
+  for (int64_t d = 0; d < D; d++) sum += xr[d];
+  float mu = sum / (float)D;
+  #pragma omp simd reduction(+ : sq)
+  for (int64_t d = 0; d < D; d++) sq += (xr[d] - mu) * (xr[d] - mu);
+  float is = 1.0f / sqrtf(sq / (float)D + eps);
+  *mean = mu;
+  *invstd = is;
+  if (w && b) {
+    #pragma omp simd
+    for (int64_t d = 0; d < D; d++) yr[d] = (xr[d] - mu) * is * w[d] + b[d];
+  } else {
+    for (int64_t d = 0; d < D; d++) yr[d] = (xr[d] - mu) * is * (w ? w[d] : 1) + (b ? b[d] : 0);
+  }
+}
+
+/* float32: y, x (M, D), mean and invstd (M); the rows behind a plain if (parallel.h) */
 static void layernorm_fwd_f32(float *y, float *mean, float *invstd, const float *x,
                               const float *w, const float *b, int64_t M, int64_t D, float eps) {
-  #pragma omp parallel for schedule(static) if (M * D >= EM_PARALLEL_GRAIN)
-  for (int64_t m = 0; m < M; m++) {
-    const float *xr = x + m * D;
-    float *yr = y + m * D, sum = 0, sq = 0;
-    #pragma omp simd reduction(+ : sum)
-    for (int64_t d = 0; d < D; d++) sum += xr[d];
-    float mu = sum / (float)D;
-    #pragma omp simd reduction(+ : sq)
-    for (int64_t d = 0; d < D; d++) sq += (xr[d] - mu) * (xr[d] - mu);
-    float is = 1.0f / sqrtf(sq / (float)D + eps);
-    mean[m] = mu;
-    invstd[m] = is;
-    if (w && b) {
-      #pragma omp simd
-      for (int64_t d = 0; d < D; d++) yr[d] = (xr[d] - mu) * is * w[d] + b[d];
-    } else {
-      for (int64_t d = 0; d < D; d++) yr[d] = (xr[d] - mu) * is * (w ? w[d] : 1) + (b ? b[d] : 0);
-    }
+  if (M * D >= EM_PARALLEL_GRAIN) {
+    #pragma omp parallel for schedule(static)
+    for (int64_t m = 0; m < M; m++)
+      layernorm_row_f32(y + m * D, mean + m, invstd + m, x + m * D, w, b, D, eps);
+  } else {
+    for (int64_t m = 0; m < M; m++)
+      layernorm_row_f32(y + m * D, mean + m, invstd + m, x + m * D, w, b, D, eps);
   }
 }
 

@@ -318,6 +318,15 @@ static int reduce_all(const pass *ps, const em_tensor *x, void *res, double shif
 /* Blocks of CHUNK lanes in each run of it. */
 static int64_t nblocks_of(const em_iter *it) { return (it->inner + CHUNK - 1) / CHUNK; }
 
+/* Work item w of a pass in blocks: run w / nblocks, from lane *lo, *m lanes; p as
+ * em_iter_run sets it for that run. */
+static void block_of(const em_iter *it, int64_t nblocks, int64_t w, char **p, int64_t *lo,
+                     int64_t *m) {
+  *lo = (w % nblocks) * CHUNK;
+  *m = it->inner - *lo < CHUNK ? it->inner - *lo : CHUNK;
+  em_iter_run(it, w / nblocks, p);
+}
+
 typedef struct dim_job {
   const pass *ps;
   const em_iter *it;
@@ -332,9 +341,8 @@ typedef struct dim_job {
 static void dim_item(void *ctx, int64_t w) {
   const dim_job *j = ctx;
   char *p[EM_ITER_MAX];
-  int64_t run = w / j->nblocks, lo = (w % j->nblocks) * CHUNK;
-  int64_t m = j->it->inner - lo < CHUNK ? j->it->inner - lo : CHUNK;
-  em_iter_run(j->it, run, p);
+  int64_t lo, m;
+  block_of(j->it, j->nblocks, w, p, &lo, &m);
   char *rp = p[0] + lo * j->it->inner_stride[0];
   const double *sh = j->ps->shift ? (const double *)((const char *)j->ps->shift + (rp - (char *)j->res)) : NULL;
   lanes_block(j->ps, rp, j->it->inner_stride[0], p[1] + lo * j->s, j->s, j->rs, j->n, j->dt, m, sh,
@@ -531,9 +539,8 @@ typedef struct scan_job {
 static void scan_item(void *ctx, int64_t w) {
   const scan_job *j = ctx;
   char *p[EM_ITER_MAX];
-  int64_t run = w / j->nblocks, lo = (w % j->nblocks) * CHUNK;
-  int64_t m = j->it->inner - lo < CHUNK ? j->it->inner - lo : CHUNK;
-  em_iter_run(j->it, run, p);
+  int64_t lo, m;
+  block_of(j->it, j->nblocks, w, p, &lo, &m);
   char *o = p[0] + lo * j->os;
   const char *xp = p[1] + lo * j->s;
   if (j->rowwise)

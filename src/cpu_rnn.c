@@ -216,9 +216,15 @@ static void cell_forward(const seq *q, const step *s, int64_t b) {
   }
 }
 
+/* The batch rows of one step; a plain if, not an OpenMP if clause, so a small batch never
+ * enters the OpenMP runtime (parallel.h): this runs once per time step. */
 static void cells_forward(const seq *q, const step *s) {
-  #pragma omp parallel for schedule(static) if (q->B * q->GH >= RNN_CELL_GRAIN)
-  for (int64_t b = 0; b < q->B; b++) cell_forward(q, s, b);
+  if (q->B * q->GH >= RNN_CELL_GRAIN) {
+    #pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < q->B; b++) cell_forward(q, s, b);
+  } else {
+    for (int64_t b = 0; b < q->B; b++) cell_forward(q, s, b);
+  }
 }
 
 /* bx (GH) := b_ih (+ b_hh unless GRU), bh (GH) := b_hh; zeros for missing biases */
@@ -388,8 +394,12 @@ static void cell_backward(const seq *q, const step *s, int64_t b) {
 }
 
 static void cells_backward(const seq *q, const step *s) {
-  #pragma omp parallel for schedule(static) if (q->B * q->GH >= RNN_CELL_GRAIN)
-  for (int64_t b = 0; b < q->B; b++) cell_backward(q, s, b);
+  if (q->B * q->GH >= RNN_CELL_GRAIN) {
+    #pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < q->B; b++) cell_backward(q, s, b);
+  } else {
+    for (int64_t b = 0; b < q->B; b++) cell_backward(q, s, b);
+  }
 }
 
 static int cpu_backward_input(em_tensor *gx, em_tensor *gh_0, em_tensor *gc_0,

@@ -144,3 +144,34 @@ describe('float32 GELU (exact, erf form)', function()
     end
   end)
 end)
+
+-- Above the threading grain (EM_PARALLEL_GRAIN = 32768 elements, GELU 4096) the rows go
+-- to the pool; below it they run on the calling thread without entering OpenMP. Both
+-- paths run the same row code: a large input gives, row by row, what its rows give alone.
+describe('float32 kernels above and below the threading grain', function()
+  local function rowwise(make, x, gy)
+    local m = make():float()
+    local y = m:forward(x):clone()
+    local g = m:backward(x, gy):clone()
+    for i = 1, x:size(1), 97 do                     -- every 97th row, alone
+      local mi = make():float()
+      local p, pi = m:parameters(), mi:parameters()
+      for k = 1, #(p or {}) do pi[k]:copy(p[k]) end
+      local yi = mi:forward(x:narrow(1, i, 1)):clone()
+      local gi = mi:backward(x:narrow(1, i, 1), gy:narrow(1, i, 1)):clone()
+      H.near(y:narrow(1, i, 1), yi, 0, 'row ' .. i .. ' forward')
+      H.near(g:narrow(1, i, 1), gi, 0, 'row ' .. i .. ' backward')
+    end
+  end
+  it('SoftMax, LogSoftMax, LayerNorm and GELU on 400 x 128', function()
+    torch.manualSeed(14)
+    local x, gy = torch.randn(400, 128), torch.randn(400, 128)
+    for _, make in ipairs {
+      function() return nn.SoftMax() end, function() return nn.LogSoftMax() end,
+      function() local m = nn.LayerNorm(128); m.weight:uniform(0.5, 1.5); return m end,
+      function() return nn.GELU() end,
+    } do
+      rowwise(make, x, gy)
+    end
+  end)
+end)
