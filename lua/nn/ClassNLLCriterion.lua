@@ -25,9 +25,9 @@ end
 -- input (N, K) or (K), target (N) -> a number, or (N) losses for 'none'
 function ClassNLLCriterion:updateOutput(input, target)
   local reduction = self:getReduction()
-  local loss = torch.nnops.nll_forward(self.lossBuffer, self.totalWeight, input,
-                                       utils.classTargets(self, target, input), self.weights,
-                                       reduction, self.ignoreIndex)
+  local loss = utils.call(self, torch.nnops.nll_forward, self.lossBuffer, self.totalWeight,
+                          input, utils.classTargets(self, target, input), self.weights,
+                          reduction, self.ignoreIndex)
   self.output = reduction == 'none' and loss or loss[1]
   return self.output
 end
@@ -42,9 +42,9 @@ function ClassNLLCriterion:updateGradInput(input, target, gradOutput)
   if reduction == 'none' and gradOutput:nElement() == 1 then
     gradOutput = gradOutput:expand(input:dim() == 1 and 1 or input:size(1))
   end
-  torch.nnops.nll_backward(self.gradInput, input, utils.classTargets(self, target, input),
-                           gradOutput, self.weights, self.totalWeight, reduction,
-                           self.ignoreIndex)
+  utils.call(self, torch.nnops.nll_backward, self.gradInput, input,
+             utils.classTargets(self, target, input), gradOutput, self.weights,
+             self.totalWeight, reduction, self.ignoreIndex)
   return self.gradInput
 end
 

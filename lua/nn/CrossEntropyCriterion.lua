@@ -23,9 +23,10 @@ end
 -- input (N, K) scores, target (N) -> a number, or (N) losses for 'none'
 function CrossEntropyCriterion:updateOutput(input, target)
   local reduction = self:getReduction()
-  local loss = torch.nnops.cross_entropy_forward(self.lossBuffer, self.totalWeight, self.logProbs,
-                                                 input, utils.classTargets(self, target, input),
-                                                 self.weights, reduction, self.ignoreIndex)
+  local loss = utils.call(self, torch.nnops.cross_entropy_forward, self.lossBuffer,
+                          self.totalWeight, self.logProbs, input,
+                          utils.classTargets(self, target, input), self.weights, reduction,
+                          self.ignoreIndex)
   self.output = reduction == 'none' and loss or loss[1]
   return self.output
 end
@@ -42,9 +43,9 @@ function CrossEntropyCriterion:updateGradInput(input, target, gradOutput)
   if reduction == 'none' and gradOutput:nElement() == 1 then
     gradOutput = gradOutput:expand(input:dim() == 1 and 1 or input:size(1))
   end
-  torch.nnops.cross_entropy_backward(self.gradInput, self.logProbs,
-                                     utils.classTargets(self, target, input), gradOutput,
-                                     self.weights, self.totalWeight, reduction, self.ignoreIndex)
+  utils.call(self, torch.nnops.cross_entropy_backward, self.gradInput, self.logProbs,
+             utils.classTargets(self, target, input), gradOutput, self.weights,
+             self.totalWeight, reduction, self.ignoreIndex)
   return self.gradInput
 end
 

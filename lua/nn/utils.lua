@@ -19,6 +19,17 @@ function utils.checkSameSize(module, what, t, ref)
   end
 end
 
+-- f(...) for a module: an error it raises comes back as "nn.ClassNLLCriterion: <message>"
+-- (without the position the C op's message carries). Returns f's first two results.
+function utils.call(module, f, ...)
+  local ok, a, b = pcall(f, ...)
+  if not ok then
+    local msg = tostring(a):gsub('^[^\n:]*:%d+: ', '')
+    error(('%s: %s'):format(torch.type(module), msg), 0)
+  end
+  return a, b
+end
+
 -- Errors unless the module's output matches this input (backward needs the forward).
 function utils.checkForwarded(module, input)
   if module.output:nElement() ~= input:nElement() then

@@ -374,16 +374,16 @@ describe('nn', function()
 
     it('ClassNLL and CrossEntropy: name a target out of range and a missing forward', function()
       local crit = nn.ClassNLLCriterion()
-      H.raises('nll: target 4 out of range for 3 classes', crit.forward, crit,
+      H.raises('nn.ClassNLLCriterion: nll: target 4 out of range for 3 classes', crit.forward, crit,
                torch.randn(2, 3), torch.LongTensor({ 1, 4 }))
-      H.raises('nll: target 0 out of range for 3 classes', crit.forward, crit,
+      H.raises('nn.ClassNLLCriterion: nll: target 0 out of range for 3 classes', crit.forward, crit,
                torch.randn(2, 3), torch.LongTensor({ 0, 1 }))
       H.raises('nll: target 3 does not match input 2x3', crit.forward, crit,
                torch.randn(2, 3), torch.LongTensor({ 1, 2, 3 }))
       H.raises('nn.ClassNLLCriterion: target must be a LongTensor of classes or a number, got string',
                crit.forward, crit, torch.randn(2, 3), 'cat')
       local ce = nn.CrossEntropyCriterion()
-      H.raises('cross_entropy: target 4 out of range for 3 classes', ce.forward, ce,
+      H.raises('nn.CrossEntropyCriterion: cross_entropy: target 4 out of range for 3 classes', ce.forward, ce,
                torch.randn(2, 3), torch.LongTensor({ 1, 4 }))
       H.raises('nn.CrossEntropyCriterion: backward called before forward on an input of size 2x3',
                ce.backward, nn.CrossEntropyCriterion(), torch.randn(2, 3), torch.LongTensor({ 1, 3 }))
