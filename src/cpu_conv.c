@@ -204,76 +204,112 @@ static char *work_slices(em_tensor *work, int nthreads, int64_t per) {
 
 /* --- the three steps of a convolution in `geom` terms --- */
 
+/* One forward or data-backward call, image by image: the operands, the geometry, and
+ * the im2col workspace (a slice per thread; NULL for a pointwise kernel). */
+typedef struct conv_job {
+  const geom *g;
+  int f64, pointwise;
+  size_t es;
+  int64_t L, Fg, Kg;             /* oH * oW, filters and K per group */
+  const char *x, *w, *bias;      /* forward: in, weight, bias; data backward: gout, weight */
+  char *y, *ws;                  /* forward: out; data backward: gin */
+} conv_job;
+
+static conv_job conv_job_of(const em_tensor *t, const geom *g, char *ws) {
+  return (conv_job){.g = g, .f64 = t->dtype == EM_FLOAT64, .pointwise = is_pointwise(g),
+                    .es = em_dtype_info[t->dtype].size, .L = g->oH * g->oW, .Fg = g->F / g->G,
+                    .Kg = g->C / g->G * g->kH * g->kW, .ws = ws};
+}
+
+/* This thread's im2col slice of the workspace */
+static char *my_columns(const conv_job *j) {
+  return j->ws + (size_t)(omp_get_thread_num() * j->g->C * j->g->kH * j->g->kW * j->L) * j->es;
+}
+
+/* Image n of the forward: yn (F, L) := bias, then yn[gr] += w[gr] . cols[gr]. Returns
+ * nonzero when a bfloat16 product could not get its panels. */
+static int conv_fwd_image(const conv_job *j, int64_t n) {
+  const geom *g = j->g;
+  size_t es = j->es;
+  int64_t L = j->L, Fg = j->Fg, Kg = j->Kg;
+  const char *xn = j->x + (size_t)(n * g->C * g->H * g->W) * es;
+  char *yn = j->y + (size_t)(n * g->F * L) * es;
+  const char *cols = xn;
+  if (!j->pointwise) {
+    char *mine = my_columns(j);
+    im2col(j->f64, xn, g, mine);
+    cols = mine;
+  }
+  for (int64_t f = 0; f < g->F; f++)
+    for (int64_t l = 0; l < L; l++) {
+      double v = j->bias ? (j->f64 ? ((const double *)j->bias)[f] : ((const float *)j->bias)[f]) : 0.0;
+      if (j->f64) ((double *)yn)[f * L + l] = v;
+      else ((float *)yn)[f * L + l] = (float)v;
+    }
+  int failed = 0;
+  for (int64_t gr = 0; gr < g->G; gr++)   /* yn[gr] (Fg, L) += w[gr] (Fg, Kg) . cols[gr] (Kg, L) */
+    failed |= gemm(j->f64, g->bf16, 0, 0, Fg, L, Kg, 1.0, j->w + (size_t)(gr * Fg * Kg) * es, Kg,
+                   cols + (size_t)(gr * Kg * L) * es, L, 1.0, yn + (size_t)(gr * Fg * L) * es, L);
+  return failed;
+}
+
+/* Image n of the data backward: cols[gr] := w[gr]^T . gyn[gr], then col2im into gxn */
+static int conv_bwd_data_image(const conv_job *j, int64_t n) {
+  const geom *g = j->g;
+  size_t es = j->es;
+  int64_t L = j->L, Fg = j->Fg, Kg = j->Kg;
+  const char *gyn = j->x + (size_t)(n * g->F * L) * es;
+  char *gxn = j->y + (size_t)(n * g->C * g->H * g->W) * es;
+  char *cols = j->pointwise ? gxn : my_columns(j);
+  int failed = 0;
+  for (int64_t gr = 0; gr < g->G; gr++)   /* cols[gr] (Kg, L) := w[gr]^T (Kg, Fg) . gyn[gr] (Fg, L) */
+    failed |= gemm(j->f64, g->bf16, 1, 0, Kg, L, Fg, 1.0, j->w + (size_t)(gr * Fg * Kg) * es, Kg,
+                   gyn + (size_t)(gr * Fg * L) * es, L, 0.0, cols + (size_t)(gr * Kg * L) * es, L);
+  if (!j->pointwise) {
+    memset(gxn, 0, (size_t)(g->C * g->H * g->W) * es);
+    col2im(j->f64, cols, g, gxn);
+  }
+  return failed;
+}
+
+/* Runs image(j, n) for the batch: on T threads when T > 1, else on this thread without
+ * entering the OpenMP runtime (parallel.h); one image still gets OpenBLAS's threads. */
+static int each_image(const conv_job *j, int T, int (*image)(const conv_job *, int64_t)) {
+  int failed = 0;
+  if (T > 1) {
+    #pragma omp parallel for num_threads(T) schedule(static) reduction(| : failed)
+    for (int64_t n = 0; n < j->g->N; n++) failed |= image(j, n);
+  } else {
+    for (int64_t n = 0; n < j->g->N; n++) failed |= image(j, n);
+  }
+  return loop_status(failed);
+}
+
 /* out (N, F, oH, oW) := conv(in (N, C, H, W), w (F, Cg, kH, kW)) + b (F) or 0 */
 static int conv_fwd(em_tensor *out, const em_tensor *in, const em_tensor *w, const em_tensor *b,
                     const geom *g, em_tensor *work) {
-  int f64 = in->dtype == EM_FLOAT64;
-  size_t es = em_dtype_info[in->dtype].size;
-  int64_t L = g->oH * g->oW, Cg = g->C / g->G, Fg = g->F / g->G, Kg = Cg * g->kH * g->kW;
-  int pointwise = is_pointwise(g);
   int T = batch_threads(g->N);
-  char *ws = pointwise ? NULL : work_slices(work, T, g->C * g->kH * g->kW * L);
-  if (!pointwise && !ws) return EM_ENOMEM;
-  const char *x = em_tensor_data(in), *wt = em_tensor_data(w);
-  const char *bias = b ? em_tensor_data(b) : NULL;
-  char *y = em_tensor_data(out);
-  int failed = 0;
-  #pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
-  for (int64_t n = 0; n < g->N; n++) {
-    const char *xn = x + (size_t)(n * g->C * g->H * g->W) * es;
-    char *yn = y + (size_t)(n * g->F * L) * es;
-    const char *cols = xn;
-    if (!pointwise) {
-      char *mine = ws + (size_t)(omp_get_thread_num() * g->C * g->kH * g->kW * L) * es;
-      im2col(f64, xn, g, mine);
-      cols = mine;
-    }
-    for (int64_t f = 0; f < g->F; f++)
-      for (int64_t l = 0; l < L; l++) {
-        double v = bias ? (f64 ? ((const double *)bias)[f] : ((const float *)bias)[f]) : 0.0;
-        if (f64) ((double *)yn)[f * L + l] = v;
-        else ((float *)yn)[f * L + l] = (float)v;
-      }
-    for (int64_t gr = 0; gr < g->G; gr++)   /* yn[gr] (Fg, L) += w[gr] (Fg, Kg) . cols[gr] (Kg, L) */
-      if (gemm(f64, g->bf16, 0, 0, Fg, L, Kg, 1.0, wt + (size_t)(gr * Fg * Kg) * es, Kg,
-               cols + (size_t)(gr * Kg * L) * es, L, 1.0, yn + (size_t)(gr * Fg * L) * es, L)) {
-        #pragma omp atomic write
-        failed = 1;
-      }
-  }
-  return loop_status(failed);
+  char *ws = is_pointwise(g) ? NULL : work_slices(work, T, g->C * g->kH * g->kW * g->oH * g->oW);
+  if (!is_pointwise(g) && !ws) return EM_ENOMEM;
+  conv_job j = conv_job_of(in, g, ws);
+  j.x = em_tensor_data(in);
+  j.w = em_tensor_data(w);
+  j.bias = b ? em_tensor_data(b) : NULL;
+  j.y = em_tensor_data(out);
+  return each_image(&j, T, conv_fwd_image);
 }
 
 /* gin (N, C, H, W) := conv^T(gout (N, F, oH, oW)) with w (F, Cg, kH, kW) */
 static int conv_bwd_data(em_tensor *gin, const em_tensor *gout, const em_tensor *w,
                          const geom *g, em_tensor *work) {
-  int f64 = gin->dtype == EM_FLOAT64;
-  size_t es = em_dtype_info[gin->dtype].size;
-  int64_t L = g->oH * g->oW, Cg = g->C / g->G, Fg = g->F / g->G, Kg = Cg * g->kH * g->kW;
-  int pointwise = is_pointwise(g);
   int T = batch_threads(g->N);
-  char *ws = pointwise ? NULL : work_slices(work, T, g->C * g->kH * g->kW * L);
-  if (!pointwise && !ws) return EM_ENOMEM;
-  const char *gy = em_tensor_data(gout), *wt = em_tensor_data(w);
-  char *gx = em_tensor_data(gin);
-  int failed = 0;
-  #pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
-  for (int64_t n = 0; n < g->N; n++) {
-    const char *gyn = gy + (size_t)(n * g->F * L) * es;
-    char *gxn = gx + (size_t)(n * g->C * g->H * g->W) * es;
-    char *cols = pointwise ? gxn : ws + (size_t)(omp_get_thread_num() * g->C * g->kH * g->kW * L) * es;
-    for (int64_t gr = 0; gr < g->G; gr++)   /* cols[gr] (Kg, L) := w[gr]^T (Kg, Fg) . gyn[gr] (Fg, L) */
-      if (gemm(f64, g->bf16, 1, 0, Kg, L, Fg, 1.0, wt + (size_t)(gr * Fg * Kg) * es, Kg,
-               gyn + (size_t)(gr * Fg * L) * es, L, 0.0, cols + (size_t)(gr * Kg * L) * es, L)) {
-        #pragma omp atomic write
-        failed = 1;
-      }
-    if (!pointwise) {
-      memset(gxn, 0, (size_t)(g->C * g->H * g->W) * es);
-      col2im(f64, cols, g, gxn);
-    }
-  }
-  return loop_status(failed);
+  char *ws = is_pointwise(g) ? NULL : work_slices(work, T, g->C * g->kH * g->kW * g->oH * g->oW);
+  if (!is_pointwise(g) && !ws) return EM_ENOMEM;
+  conv_job j = conv_job_of(gin, g, ws);
+  j.x = em_tensor_data(gout);
+  j.w = em_tensor_data(w);
+  j.y = em_tensor_data(gin);
+  return each_image(&j, T, conv_bwd_data_image);
 }
 
 /* gw (F, Cg, kH, kW) += scale * dL/dw for in (N, C, H, W) and gout (N, F, oH, oW).

@@ -168,54 +168,62 @@ int em_cpu_softmax_backward(em_tensor *gx, const em_tensor *gy, const em_tensor 
 
 /* --- batch norm: x, y (N, C, S); w b rm rv mean invstd (C) --- */
 
-INLINE void batchnorm_fwd_t(int f64, em_tensor *y, em_tensor *mean, em_tensor *invstd,
-                            const em_tensor *x, const em_tensor *w, const em_tensor *b,
-                            em_tensor *rm, em_tensor *rv, int train, double momentum,
-                            double eps) {
-  int64_t N = x->size[0], C = x->size[1], S = x->size[2], M = N * S;
-  const void *xd = em_tensor_data(x), *wd = data_or_null(w), *bd = data_or_null(b);
-  void *yd = em_tensor_data(y), *md = em_tensor_data(mean), *id = em_tensor_data(invstd);
-  void *rmd = data_or_null(rm), *rvd = data_or_null(rv);
-  #pragma omp parallel for schedule(static) if (N * C * S >= EM_PARALLEL_GRAIN)
-  for (int64_t c = 0; c < C; c++) {
-    double mu, is;
-    if (train) {
-      double sum = 0, sq = 0;
-      for (int64_t n = 0; n < N; n++)
-        for (int64_t s = 0; s < S; s++) sum += ld(xd, (n * C + c) * S + s, f64);
-      mu = sum / (double)M;
-      for (int64_t n = 0; n < N; n++)
-        for (int64_t s = 0; s < S; s++) {
-          double d = ld(xd, (n * C + c) * S + s, f64) - mu;
-          sq += d * d;
-        }
-      double var = sq / (double)M;
-      is = 1.0 / sqrt(var + eps);
-      if (rmd) {
-        st(rmd, c, (1 - momentum) * ld(rmd, c, f64) + momentum * mu, f64);
-        st(rvd, c, (1 - momentum) * ld(rvd, c, f64) + momentum * sq / (double)(M - 1), f64);
-      }
-    } else {
-      mu = ld(rmd, c, f64);
-      is = 1.0 / sqrt(ld(rvd, c, f64) + eps);
-    }
-    st(md, c, mu, f64);
-    st(id, c, is, f64);
-    double a = opt(wd, c, 1.0, f64) * is, bias = opt(bd, c, 0.0, f64);
+/* One batch-norm forward call: x, y (N, C, S); w b rm rv mean invstd (C) */
+typedef struct bn_job {
+  int64_t N, C, S;
+  const void *xd, *wd, *bd;
+  void *yd, *md, *id, *rmd, *rvd;
+  int train;
+  double momentum, eps;
+} bn_job;
+
+/* Channel c of a batch-norm forward */
+INLINE void batchnorm_fwd_channel(int f64, const bn_job *j, int64_t c) {
+  int64_t N = j->N, C = j->C, S = j->S, M = N * S;
+  const void *xd = j->xd;
+  double mu, is;
+  if (j->train) {
+    double sum = 0, sq = 0;
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t s = 0; s < S; s++) sum += ld(xd, (n * C + c) * S + s, f64);
+    mu = sum / (double)M;
     for (int64_t n = 0; n < N; n++)
       for (int64_t s = 0; s < S; s++) {
-        int64_t i = (n * C + c) * S + s;
-        st(yd, i, (ld(xd, i, f64) - mu) * a + bias, f64);
+        double d = ld(xd, (n * C + c) * S + s, f64) - mu;
+        sq += d * d;
       }
+    double var = sq / (double)M;
+    is = 1.0 / sqrt(var + j->eps);
+    if (j->rmd) {
+      st(j->rmd, c, (1 - j->momentum) * ld(j->rmd, c, f64) + j->momentum * mu, f64);
+      st(j->rvd, c, (1 - j->momentum) * ld(j->rvd, c, f64) + j->momentum * sq / (double)(M - 1), f64);
+    }
+  } else {
+    mu = ld(j->rmd, c, f64);
+    is = 1.0 / sqrt(ld(j->rvd, c, f64) + j->eps);
   }
+  st(j->md, c, mu, f64);
+  st(j->id, c, is, f64);
+  double a = opt(j->wd, c, 1.0, f64) * is, bias = opt(j->bd, c, 0.0, f64);
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t s = 0; s < S; s++) {
+      int64_t i = (n * C + c) * S + s;
+      st(j->yd, i, (ld(xd, i, f64) - mu) * a + bias, f64);
+    }
 }
+
+static void batchnorm_fwd_f32(void *j, int64_t c) { batchnorm_fwd_channel(0, j, c); }
+static void batchnorm_fwd_f64(void *j, int64_t c) { batchnorm_fwd_channel(1, j, c); }
 
 int em_cpu_batchnorm_forward(em_tensor *y, em_tensor *mean, em_tensor *invstd,
                              const em_tensor *x, const em_tensor *w, const em_tensor *b,
                              em_tensor *rm, em_tensor *rv, int train, double momentum,
                              double eps) {
-  if (x->dtype == EM_FLOAT64) batchnorm_fwd_t(1, y, mean, invstd, x, w, b, rm, rv, train, momentum, eps);
-  else batchnorm_fwd_t(0, y, mean, invstd, x, w, b, rm, rv, train, momentum, eps);
+  bn_job j = {x->size[0], x->size[1], x->size[2], em_tensor_data(x), data_or_null(w),
+              data_or_null(b), em_tensor_data(y), em_tensor_data(mean), em_tensor_data(invstd),
+              data_or_null(rm), data_or_null(rv), train, momentum, eps};
+  em_parallel_items(j.C, j.N * j.C * j.S >= EM_PARALLEL_GRAIN,
+                    x->dtype == EM_FLOAT64 ? batchnorm_fwd_f64 : batchnorm_fwd_f32, &j);
   return EM_OK;
 }
 

@@ -34,40 +34,50 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
  * last NaN (NaN propagates). Updates are selects, not branches: on random data a branch
  * on the comparison mispredicts about half the time. */
 
-/* The plain path: any window, stride, padding and dilation. */
-INLINE void maxpool_fwd_t(int f64, const em_tensor *x, em_tensor *y, em_tensor *idx,
-                          const em_pool2d_params *p) {
-  int64_t P = x->size[0] * x->size[1], H = x->size[2], W = x->size[3];
-  int64_t oH = y->size[2], oW = y->size[3];
-  const int64_t kH = p->kH, kW = p->kW, sH = p->sH, sW = p->sW, pH = p->pH, pW = p->pW;
-  const int64_t dH = p->dH, dW = p->dW;
-  const void *xd = em_tensor_data(x);
-  void *yd = em_tensor_data(y);
-  int64_t *id = em_tensor_data(idx);
-  #pragma omp parallel for schedule(static) if (P * H * W >= EM_PARALLEL_GRAIN)
-  for (int64_t pl = 0; pl < P; pl++) {
-    int64_t xo = pl * H * W, yo = pl * oH * oW;
-    for (int64_t oh = 0; oh < oH; oh++) {
-      int64_t hs = oh * sH - pH, he = min64(hs + (kH - 1) * dH + 1, H);
-      while (hs < 0) hs += dH;
-      for (int64_t ow = 0; ow < oW; ow++) {
-        int64_t ws = ow * sW - pW, we = min64(ws + (kW - 1) * dW + 1, W);
-        while (ws < 0) ws += dW;
-        double best = -INFINITY;
-        int64_t bi = hs * W + ws;
-        for (int64_t h = hs; h < he; h += dH)
-          for (int64_t w = ws; w < we; w += dW) {
-            double v = ld(xd, xo + h * W + w, f64);
-            int up = (v > best) | (v != v);
-            best = up ? v : best;
-            bi = up ? h * W + w : bi;
-          }
-        st(yd, yo + oh * oW + ow, best, f64);
-        id[yo + oh * oW + ow] = bi;
-      }
+/* One max-pooling call: x (P, H, W) planes -> y, idx (P, oH, oW) */
+typedef struct mp_job {
+  int64_t P, H, W, oH, oW;
+  const em_pool2d_params *p;
+  const void *xd;
+  void *yd;
+  int64_t *id;
+} mp_job;
+
+static mp_job mp_job_of(const em_tensor *x, em_tensor *y, em_tensor *idx,
+                        const em_pool2d_params *p) {
+  return (mp_job){x->size[0] * x->size[1], x->size[2], x->size[3], y->size[2], y->size[3], p,
+                  em_tensor_data(x), em_tensor_data(y), em_tensor_data(idx)};
+}
+
+/* The plain path, plane pl: any window, stride, padding and dilation. */
+INLINE void maxpool_plane(int f64, const mp_job *j, int64_t pl) {
+  int64_t H = j->H, W = j->W, oH = j->oH, oW = j->oW;
+  const int64_t kH = j->p->kH, kW = j->p->kW, sH = j->p->sH, sW = j->p->sW;
+  const int64_t pH = j->p->pH, pW = j->p->pW, dH = j->p->dH, dW = j->p->dW;
+  int64_t xo = pl * H * W, yo = pl * oH * oW;
+  for (int64_t oh = 0; oh < oH; oh++) {
+    int64_t hs = oh * sH - pH, he = min64(hs + (kH - 1) * dH + 1, H);
+    while (hs < 0) hs += dH;
+    for (int64_t ow = 0; ow < oW; ow++) {
+      int64_t ws = ow * sW - pW, we = min64(ws + (kW - 1) * dW + 1, W);
+      while (ws < 0) ws += dW;
+      double best = -INFINITY;
+      int64_t bi = hs * W + ws;
+      for (int64_t h = hs; h < he; h += dH)
+        for (int64_t w = ws; w < we; w += dW) {
+          double v = ld(j->xd, xo + h * W + w, f64);
+          int up = (v > best) | (v != v);
+          best = up ? v : best;
+          bi = up ? h * W + w : bi;
+        }
+      st(j->yd, yo + oh * oW + ow, best, f64);
+      j->id[yo + oh * oW + ow] = bi;
     }
   }
 }
+
+static void maxpool_plane_f32(void *j, int64_t pl) { maxpool_plane(0, j, pl); }
+static void maxpool_plane_f64(void *j, int64_t pl) { maxpool_plane(1, j, pl); }
 
 /* The fast path: 2x2 windows, stride 2, no padding or dilation, every window inside the
  * plane (floor mode, or ceil mode where it rounds to the same size). Same rule as above,
@@ -76,9 +86,14 @@ INLINE void maxpool_fwd_t(int f64, const em_tensor *x, em_tensor *y, em_tensor *
  * run as one fixed-length vectorised loop however short the rows are (oW = 5 in W2; a
  * scalar remainder loop compiled to branches). */
 #define MP_LANES 16
+#define MP_CHUNKS 64         /* chunks of MP_LANES outputs per work item */
 #define MAXPOOL_2X2(T)                                                                   \
-  _Pragma("omp parallel for schedule(static) if (P * H * W >= EM_PARALLEL_GRAIN)")       \
-  for (int64_t o0 = 0; o0 < total; o0 += MP_LANES) {                                     \
+  int64_t H = job->H, W = job->W, oH = job->oH, oW = job->oW, total = job->P * oH * oW;  \
+  const void *xd = job->xd;                                                              \
+  void *yd = job->yd;                                                                    \
+  int64_t *id = job->id;                                                                 \
+  int64_t end = (item + 1) * MP_CHUNKS * MP_LANES;                                       \
+  for (int64_t o0 = item * MP_CHUNKS * MP_LANES; o0 < total && o0 < end; o0 += MP_LANES) { \
     int64_t n = total - o0 < MP_LANES ? total - o0 : MP_LANES;                           \
     int64_t q = o0 / oW, ow = o0 - q * oW, pl = q / oH, oh = q - pl * oH;                \
     const T *plane = (const T *)xd + pl * H * W;                                         \
@@ -112,27 +127,33 @@ INLINE void maxpool_fwd_t(int f64, const em_tensor *x, em_tensor *y, em_tensor *
     for (int64_t l = 0; l < n; l++) { ((T *)yd)[o0 + l] = m[l]; id[o0 + l] = k[l]; }     \
   }
 
+/* Work item `item` of the 2x2 path: MP_CHUNKS chunks of outputs in memory order */
+static void maxpool_2x2_f32(void *ctx, int64_t item) {
+  const mp_job *job = ctx;
+  MAXPOOL_2X2(float)
+}
+
+static void maxpool_2x2_f64(void *ctx, int64_t item) {
+  const mp_job *job = ctx;
+  MAXPOOL_2X2(double)
+}
+
 static int maxpool_is_2x2(const em_tensor *x, const em_tensor *y, const em_pool2d_params *p) {
   return p->kH == 2 && p->kW == 2 && p->sH == 2 && p->sW == 2 && p->pH == 0 && p->pW == 0 &&
          p->dH == 1 && p->dW == 1 && 2 * y->size[2] <= x->size[2] && 2 * y->size[3] <= x->size[3];
 }
 
-static void maxpool_fwd_2x2(const em_tensor *x, em_tensor *y, em_tensor *idx) {
-  int64_t P = x->size[0] * x->size[1], H = x->size[2], W = x->size[3];
-  int64_t oH = y->size[2], oW = y->size[3], total = P * oH * oW;
-  const void *xd = em_tensor_data(x);
-  void *yd = em_tensor_data(y);
-  int64_t *id = em_tensor_data(idx);
-  if (total == 0) return;
-  if (x->dtype == EM_FLOAT64) { MAXPOOL_2X2(double) }
-  else { MAXPOOL_2X2(float) }
-}
-
+/* Planes (or chunks of outputs) go to the pool behind a plain if (parallel.h). */
 int em_cpu_maxpool2d_forward(em_tensor *y, em_tensor *idx, const em_tensor *x,
                              const em_pool2d_params *p) {
-  if (maxpool_is_2x2(x, y, p)) maxpool_fwd_2x2(x, y, idx);
-  else if (x->dtype == EM_FLOAT64) maxpool_fwd_t(1, x, y, idx, p);
-  else maxpool_fwd_t(0, x, y, idx, p);
+  mp_job j = mp_job_of(x, y, idx, p);
+  int f64 = x->dtype == EM_FLOAT64, big = j.P * j.H * j.W >= EM_PARALLEL_GRAIN;
+  if (maxpool_is_2x2(x, y, p)) {
+    int64_t total = j.P * j.oH * j.oW, per = MP_CHUNKS * MP_LANES;
+    em_parallel_items((total + per - 1) / per, big, f64 ? maxpool_2x2_f64 : maxpool_2x2_f32, &j);
+  } else {
+    em_parallel_items(j.P, big, f64 ? maxpool_plane_f64 : maxpool_plane_f32, &j);
+  }
   return EM_OK;
 }
 
