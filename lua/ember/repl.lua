@@ -125,7 +125,9 @@ local function get(v, k)
 end
 
 -- Calls add(key, value) for the names reachable from v by `.` or `:`: a table's
--- keys and those of its __index chain; a tensor's methods; a string's library.
+-- keys and those of its __index chain, and the names its metatable lists as __names
+-- (fields an __index function loads on first use, as nn's classes); a tensor's
+-- methods; a string's library.
 local function each_field(v, add)
   if is_tensor(v) then
     for k, f in pairs(core().methods) do add(k, f) end
@@ -137,6 +139,9 @@ local function each_field(v, add)
       for k, f in pairs(v) do add(k, f) end
     end
     local mt = getmetatable(v)
+    if type(mt) == 'table' and type(rawget(mt, '__names')) == 'table' then
+      for _, k in ipairs(mt.__names) do add(k, true) end   -- loaded on first use (nn)
+    end
     v = type(mt) == 'table' and rawget(mt, '__index') or nil
     if type(v) ~= 'table' then return end
   end

@@ -68,7 +68,7 @@ local function findClass(name)
   local short = name:match('^nn%.([%w_]+)$')
   if short then
     local ok, nn = pcall(require, 'nn')
-    local class = ok and type(nn) == 'table' and rawget(nn, short)
+    local class = ok and type(nn) == 'table' and nn[short]   -- loads a class on first use
     if type(class) == 'table' and class.__typename == name then return class end
   end
 end
