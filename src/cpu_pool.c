@@ -204,28 +204,44 @@ static window avg_window(int64_t oh, int64_t ow, int64_t H, int64_t W, const em_
   return w;
 }
 
-INLINE void avgpool_fwd_t(int f64, const em_tensor *x, em_tensor *y, const em_pool2d_params *p) {
-  int64_t P = x->size[0] * x->size[1], H = x->size[2], W = x->size[3];
-  int64_t oH = y->size[2], oW = y->size[3];
-  const void *xd = em_tensor_data(x);
-  void *yd = em_tensor_data(y);
-  #pragma omp parallel for schedule(static) if (P * H * W >= EM_PARALLEL_GRAIN)
-  for (int64_t pl = 0; pl < P; pl++) {
-    int64_t xo = pl * H * W, yo = pl * oH * oW;
-    for (int64_t oh = 0; oh < oH; oh++)
-      for (int64_t ow = 0; ow < oW; ow++) {
-        window w = avg_window(oh, ow, H, W, p);
-        double s = 0;
-        for (int64_t h = w.hs; h < w.he; h++)
-          for (int64_t c = w.ws; c < w.we; c++) s += ld(xd, xo + h * W + c, f64);
-        st(yd, yo + oh * oW + ow, w.divisor > 0 ? s / w.divisor : 0.0, f64);
-      }
-  }
+/* One average or adaptive pooling forward: x (P, H, W) planes -> y (P, oH, oW) */
+typedef struct ap_job {
+  int64_t H, W, oH, oW;
+  const em_pool2d_params *p;   /* NULL for adaptive pooling */
+  const void *xd;
+  void *yd;
+} ap_job;
+
+static ap_job ap_job_of(const em_tensor *x, em_tensor *y, const em_pool2d_params *p) {
+  return (ap_job){x->size[2], x->size[3], y->size[2], y->size[3], p, em_tensor_data(x),
+                  em_tensor_data(y)};
 }
 
+/* Runs item over the P planes of x, on the pool when they are large (parallel.h) */
+static void each_plane(const em_tensor *x, em_item_fn item, ap_job *j) {
+  int64_t P = x->size[0] * x->size[1];
+  em_parallel_items(P, P * j->H * j->W >= EM_PARALLEL_GRAIN, item, j);
+}
+
+/* Plane pl of an average pooling forward */
+INLINE void avgpool_plane(int f64, const ap_job *j, int64_t pl) {
+  int64_t H = j->H, W = j->W, oH = j->oH, oW = j->oW, xo = pl * H * W, yo = pl * oH * oW;
+  for (int64_t oh = 0; oh < oH; oh++)
+    for (int64_t ow = 0; ow < oW; ow++) {
+      window w = avg_window(oh, ow, H, W, j->p);
+      double s = 0;
+      for (int64_t h = w.hs; h < w.he; h++)
+        for (int64_t c = w.ws; c < w.we; c++) s += ld(j->xd, xo + h * W + c, f64);
+      st(j->yd, yo + oh * oW + ow, w.divisor > 0 ? s / w.divisor : 0.0, f64);
+    }
+}
+
+static void avgpool_plane_f32(void *j, int64_t pl) { avgpool_plane(0, j, pl); }
+static void avgpool_plane_f64(void *j, int64_t pl) { avgpool_plane(1, j, pl); }
+
 int em_cpu_avgpool2d_forward(em_tensor *y, const em_tensor *x, const em_pool2d_params *p) {
-  if (x->dtype == EM_FLOAT64) avgpool_fwd_t(1, x, y, p);
-  else avgpool_fwd_t(0, x, y, p);
+  ap_job j = ap_job_of(x, y, p);
+  each_plane(x, x->dtype == EM_FLOAT64 ? avgpool_plane_f64 : avgpool_plane_f32, &j);
   return EM_OK;
 }
 
@@ -260,30 +276,27 @@ int em_cpu_avgpool2d_backward(em_tensor *gx, const em_tensor *gy, const em_pool2
 static int64_t ada_start(int64_t i, int64_t n, int64_t in) { return i * in / n; }
 static int64_t ada_end(int64_t i, int64_t n, int64_t in) { return ((i + 1) * in + n - 1) / n; }
 
-INLINE void adaptive_fwd_t(int f64, const em_tensor *x, em_tensor *y) {
-  int64_t P = x->size[0] * x->size[1], H = x->size[2], W = x->size[3];
-  int64_t oH = y->size[2], oW = y->size[3];
-  const void *xd = em_tensor_data(x);
-  void *yd = em_tensor_data(y);
-  #pragma omp parallel for schedule(static) if (P * H * W >= EM_PARALLEL_GRAIN)
-  for (int64_t pl = 0; pl < P; pl++) {
-    int64_t xo = pl * H * W, yo = pl * oH * oW;
-    for (int64_t oh = 0; oh < oH; oh++) {
-      int64_t hs = ada_start(oh, oH, H), he = ada_end(oh, oH, H);
-      for (int64_t ow = 0; ow < oW; ow++) {
-        int64_t ws = ada_start(ow, oW, W), we = ada_end(ow, oW, W);
-        double s = 0;
-        for (int64_t h = hs; h < he; h++)
-          for (int64_t c = ws; c < we; c++) s += ld(xd, xo + h * W + c, f64);
-        st(yd, yo + oh * oW + ow, s / (double)((he - hs) * (we - ws)), f64);
-      }
+/* Plane pl of an adaptive average pooling forward */
+INLINE void adaptive_plane(int f64, const ap_job *j, int64_t pl) {
+  int64_t H = j->H, W = j->W, oH = j->oH, oW = j->oW, xo = pl * H * W, yo = pl * oH * oW;
+  for (int64_t oh = 0; oh < oH; oh++) {
+    int64_t hs = ada_start(oh, oH, H), he = ada_end(oh, oH, H);
+    for (int64_t ow = 0; ow < oW; ow++) {
+      int64_t ws = ada_start(ow, oW, W), we = ada_end(ow, oW, W);
+      double s = 0;
+      for (int64_t h = hs; h < he; h++)
+        for (int64_t c = ws; c < we; c++) s += ld(j->xd, xo + h * W + c, f64);
+      st(j->yd, yo + oh * oW + ow, s / (double)((he - hs) * (we - ws)), f64);
     }
   }
 }
 
+static void adaptive_plane_f32(void *j, int64_t pl) { adaptive_plane(0, j, pl); }
+static void adaptive_plane_f64(void *j, int64_t pl) { adaptive_plane(1, j, pl); }
+
 int em_cpu_adaptive_avgpool2d_forward(em_tensor *y, const em_tensor *x) {
-  if (x->dtype == EM_FLOAT64) adaptive_fwd_t(1, x, y);
-  else adaptive_fwd_t(0, x, y);
+  ap_job j = ap_job_of(x, y, NULL);
+  each_plane(x, x->dtype == EM_FLOAT64 ? adaptive_plane_f64 : adaptive_plane_f32, &j);
   return EM_OK;
 }
 

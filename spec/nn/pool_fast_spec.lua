@@ -114,3 +114,25 @@ describe('convolution rows (stride 1)', function()
     end
   end
 end)
+
+-- Above the threading grain the planes go to the pool, below it they run on the calling
+-- thread: a 2x64x17x19 input (41k elements) gives, plane by plane, what each plane gives
+-- alone (1x1x17x19, far below the grain).
+describe('average and adaptive pooling above the threading grain', function()
+  for _, make in ipairs {
+    function() return nn.SpatialAveragePooling(3, 3, 2, 2, 1, 1) end,
+    function() return nn.SpatialAdaptiveAveragePooling(4, 3) end,
+  } do
+    it(tostring(make()) .. ' matches its planes run alone', function()
+      torch.manualSeed(5)
+      local x = torch.randn(2, 64, 17, 19)
+      local y = make():forward(x):clone()
+      for n = 1, 2 do
+        for c = 1, 64, 7 do
+          local yi = make():forward(x[n]:narrow(1, c, 1):view(1, 1, 17, 19))
+          H.near(y[n]:narrow(1, c, 1), yi:view(1, yi:size(3), yi:size(4)), 0, ('plane %d,%d'):format(n, c))
+        end
+      end
+    end)
+  end
+end)
