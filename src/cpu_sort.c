@@ -170,23 +170,36 @@ static void do_row(const rows *g, const row_job *job, char *v, char *ix, const c
   write_row(g, v, ix, p, &a[r], 1, job->base);
 }
 
-/* Runs job on every row, in parallel when there is enough work. */
+/* Row r of g through job, with a (2n items) as scratch */
+static void one_row(const rows *g, const row_job *job, int64_t r, item *a) {
+  char *p[EM_ITER_MAX];
+  int64_t run = r / g->it.inner, i = r % g->it.inner;
+  em_iter_run(&g->it, run, p);
+  do_row(g, job, p[0] + i * g->it.inner_stride[0], p[1] + i * g->it.inner_stride[1],
+         p[2] + i * g->it.inner_stride[2], a);
+}
+
+/* Runs job on every row, in parallel when there is enough work; a plain if, not an
+ * OpenMP if clause, so small tensors never enter the OpenMP runtime (parallel.h). */
 static int for_each_row(const rows *g, const row_job *job, const char *op) {
   int64_t nrows = g->it.nruns * g->it.inner, total = nrows * g->n;
   size_t need = (size_t)(2 * g->n) * sizeof(item);
   int failed = 0;
-  #pragma omp parallel if (total >= EM_PARALLEL_GRAIN && nrows > 1)
-  {
-    item *a = malloc(need);
-    #pragma omp for schedule(dynamic, 16)
-    for (int64_t r = 0; r < nrows; r++) {
-      if (!a) { failed = 1; continue; }
-      char *p[EM_ITER_MAX];
-      int64_t run = r / g->it.inner, i = r % g->it.inner;
-      em_iter_run(&g->it, run, p);
-      do_row(g, job, p[0] + i * g->it.inner_stride[0], p[1] + i * g->it.inner_stride[1],
-             p[2] + i * g->it.inner_stride[2], a);
+  if (total >= EM_PARALLEL_GRAIN && nrows > 1) {
+    #pragma omp parallel
+    {
+      item *a = malloc(need);
+      #pragma omp for schedule(dynamic, 16)
+      for (int64_t r = 0; r < nrows; r++) {
+        if (!a) { failed = 1; continue; }
+        one_row(g, job, r, a);
+      }
+      free(a);
     }
+  } else {
+    item *a = malloc(need);
+    for (int64_t r = 0; r < nrows && a; r++) one_row(g, job, r, a);
+    failed = !a;
     free(a);
   }
   return failed ? em_error_nomem(op, (unsigned long long)need) : EM_OK;
