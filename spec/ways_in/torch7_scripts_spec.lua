@@ -20,14 +20,6 @@ local function sorted(iter_or_table)
   return t
 end
 
-local function readAll(path)
-  local f = io.open(path, 'rb')
-  if not f then return nil end
-  local s = f:read('a')
-  f:close()
-  return s
-end
-
 describe('paths (Torch7 package)', function()
   it('splits names as Torch7 did', function()
     local cases = {
@@ -162,9 +154,9 @@ end
 describe('the Torch7 benchmark scripts, unchanged', function()
   it('are the shared ones (when ../shared is there)', function()
     local dir = SHARED .. '/bench/torch7'
-    if not readAll(dir .. '/common.lua') then return pending(dir .. ' is absent') end
+    if not W.read(dir .. '/common.lua') then return pending(dir .. ' is absent') end
     for _, f in ipairs { 'common', 'w0_gemm', 'w1_mlp', 'w2_cnn', 'w3_lstm', 'w5_overhead' } do
-      assert(readAll(dir .. '/' .. f .. '.lua') == readAll(FIXTURES .. '/torch7/' .. f .. '.lua'),
+      assert(W.read(dir .. '/' .. f .. '.lua') == W.read(FIXTURES .. '/torch7/' .. f .. '.lua'),
              'spec/ways_in/fixtures/torch7/' .. f .. '.lua differs from ' .. dir)
     end
   end)

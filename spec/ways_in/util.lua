@@ -28,6 +28,15 @@ function W.sleep(seconds) os.execute(('sleep %.3f'):format(seconds)) end
 -- A fresh temporary folder (the caller removes it).
 function W.tmpdir() return (W.sh('mktemp -d'):gsub('%s+$', '')) end
 
+-- The bytes of the file at path, or nil when it cannot be read.
+function W.read(path)
+  local f = io.open(path, 'rb')
+  if not f then return nil end
+  local s = f:read('a')
+  f:close()
+  return s
+end
+
 -- Writes text to path.
 function W.write(path, text)
   local f = assert(io.open(path, 'w'))
